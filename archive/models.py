@@ -1,0 +1,96 @@
+"""Frozen dataclasses that go into and come out of the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# The fields whose normalised values decide whether a new version is written.
+VERSIONED_FIELDS: tuple[str, ...] = (
+    "title",
+    "authors",
+    "published",
+    "modified",
+    "description",
+    "canonical_url",
+    "text",
+)
+
+
+@dataclass(frozen=True)
+class Content:
+    """The versioned part of an article. ``text`` is the body, one paragraph per line."""
+
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+    modified: str | None = None
+    description: str | None = None
+    canonical_url: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class FetchInfo:
+    """Provenance of one check; never part of the content hash."""
+
+    started_at: datetime  # timezone-aware UTC
+    duration: float = 0.0
+    status: int | None = None
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One successful extraction, offered to the store. It becomes a version only if it differs."""
+
+    url: str  # the page's key
+    content: Content
+    fetch: FetchInfo
+    raw_html: bytes  # the body as received (decompressed), kept content-addressed
+    markdown: str = ""
+    sitename: str | None = None
+    language: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    extractor: str = ""
+    extractor_version: str = ""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What saving a snapshot did."""
+
+    url: str
+    created: bool  # a new version was written
+    version: int  # the new version, or the latest one when unchanged
+    changed: tuple[str, ...] = ()  # versioned fields that differ from the previous version
+    flags: tuple[str, ...] = ()  # "minor", "revert"
+    revert_of: int | None = None
+
+
+@dataclass(frozen=True)
+class Version:
+    """One stored version of a page, as read back."""
+
+    url: str
+    number: int
+    captured_at: str  # ISO 8601 UTC
+    content: Content
+    markdown: str
+    final_url: str | None
+    sitename: str | None
+    language: str | None
+    changed: tuple[str, ...]
+    flags: tuple[str, ...]
+    revert_of: int | None
+    words_added: int
+    words_removed: int
+    extractor: str
+    extractor_version: str
+    raw_sha256: str | None
+    section: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
