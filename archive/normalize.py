@@ -1,0 +1,124 @@
+"""Normalisation and fingerprints that decide whether extracted content changed.
+
+Each versioned field is normalised on its own and hashed on its own, so a version can
+record *which* fields changed. Normalisation removes only differences a reader cannot see
+(invisible characters, typographic quote and dash variants, whitespace layout); anything
+else, including a change of case, is a real change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import unicodedata
+from urllib.parse import urldefrag
+
+from archive.models import VERSIONED_FIELDS, Content
+
+__all__ = [
+    "changed_fields",
+    "content_hash",
+    "field_hashes",
+    "is_minor_change",
+    "normalize_content",
+    "normalize_text",
+    "word_stats",
+]
+
+# Invisible characters: soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM,
+# and the left-to-right/right-to-left marks that CMSs sprinkle into headlines.
+_DROP = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f"))
+
+_MAP = {
+    **dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u2035"), "'"),
+    **dict.fromkeys(map(ord, "\u201c\u201d\u201e\u201f\u2033\u2036"), '"'),
+    # hyphen, non-breaking hyphen, figure dash, en dash, em dash, horizontal bar, minus
+    **dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-"),
+}
+_TABLE = {**_DROP, **_MAP}
+
+# Everything Python treats as a line boundary becomes "\n"; other whitespace becomes " ".
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_SPACES = re.compile(r"[^\S\n]+")
+
+
+def normalize_text(value: str) -> str:
+    """Return ``value`` with invisible differences removed; one non-empty line per paragraph."""
+    text = unicodedata.normalize("NFC", value)
+    # Dropping a zero-width character can bring a base and a combining mark together,
+    # so compose again after the translation.
+    text = unicodedata.normalize("NFC", text.translate(_TABLE))
+    text = _LINE_BREAKS.sub("\n", text)
+    text = _SPACES.sub(" ", text)
+    lines = (line.strip(" ") for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _normalize_url(value: str) -> str:
+    url, _fragment = urldefrag(value.strip())
+    return url
+
+
+def normalize_content(content: Content) -> dict[str, str]:
+    """One normalised string per name in VERSIONED_FIELDS; a missing value becomes ""."""
+    out: dict[str, str] = {}
+    for name in VERSIONED_FIELDS:
+        value = getattr(content, name)
+        if name == "authors":
+            out[name] = normalize_text("\n".join(value or ()))
+        elif name == "canonical_url":
+            out[name] = _normalize_url(value) if value else ""
+        else:
+            out[name] = normalize_text(value) if value else ""
+    return out
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def field_hashes(content: Content) -> dict[str, str]:
+    """sha256 hex digest of each normalised versioned field."""
+    return {name: _sha256(value) for name, value in normalize_content(content).items()}
+
+
+def content_hash(hashes: dict[str, str]) -> str:
+    """One digest over the per-field digests, keyed by name so swapped fields differ."""
+    joined = "".join(f"{name}={hashes[name]}\n" for name in sorted(hashes))
+    return _sha256(joined)
+
+
+def changed_fields(old: dict[str, str], new: dict[str, str]) -> tuple[str, ...]:
+    """Names, in VERSIONED_FIELDS order, whose hashes differ between ``old`` and ``new``."""
+    return tuple(name for name in VERSIONED_FIELDS if old.get(name) != new.get(name))
+
+
+def _skeleton(text: str) -> str:
+    # Letters, digits, marks and symbols survive; punctuation and whitespace do not.
+    # No casefold: a change of case is substantive.
+    return "".join(
+        ch for ch in text if not ch.isspace() and not unicodedata.category(ch).startswith("P")
+    )
+
+
+def is_minor_change(old: Content, new: Content) -> bool:
+    """True when some field changed and every change is only whitespace and/or punctuation."""
+    before, after = normalize_content(old), normalize_content(new)
+    changed = [name for name in VERSIONED_FIELDS if before[name] != after[name]]
+    if not changed:
+        return False
+    return all(_skeleton(before[name]) == _skeleton(after[name]) for name in changed)
+
+
+def word_stats(old_text: str, new_text: str) -> tuple[int, int]:
+    """(words added, words removed) by a word-level diff of the normalised bodies."""
+    old_words = normalize_text(old_text).split()
+    new_words = normalize_text(new_text).split()
+    added = removed = 0
+    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            removed += i2 - i1
+            added += j2 - j1
+    return added, removed
