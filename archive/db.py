@@ -1,0 +1,287 @@
+"""Opening the SQLite file safely: schema, pragmas, transactions and error translation."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import StoreCorrupt, StoreError, StoreFull, StoreUnavailable
+
+SCHEMA_VERSION = 1
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pages (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    added_at TEXT NOT NULL,
+    source TEXT,
+    state TEXT NOT NULL DEFAULT 'active',      -- active | retired | gone
+    next_check_at TEXT,                         -- NULL: checked only on demand
+    last_checked_at TEXT,
+    last_change_at TEXT,
+    published TEXT,
+    latest_version INTEGER NOT NULL DEFAULT 0,
+    title TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    baseline_sha256 TEXT,                       -- raw body behind the latest good extraction
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    missing_streak INTEGER NOT NULL DEFAULT 0,  -- 404/410 in a row
+    last_error_kind TEXT
+);
+CREATE INDEX IF NOT EXISTS pages_due ON pages (state, next_check_at);
+CREATE TABLE IF NOT EXISTS aliases (
+    url TEXT PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages (id)
+);
+CREATE INDEX IF NOT EXISTS aliases_page ON aliases (page_id);
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    codec TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fetches (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages (id),
+    started_at TEXT NOT NULL,
+    duration REAL,
+    status INTEGER,
+    final_url TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    body_sha256 TEXT,
+    outcome TEXT NOT NULL,   -- new_version | unchanged | not_modified | same_body | error
+    version INTEGER,
+    error_kind TEXT,
+    error_message TEXT
+);
+CREATE INDEX IF NOT EXISTS fetches_page ON fetches (page_id, id);
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages (id),
+    number INTEGER NOT NULL,
+    captured_at TEXT NOT NULL,
+    title TEXT,
+    authors TEXT NOT NULL DEFAULT '[]',
+    published TEXT,
+    modified TEXT,
+    description TEXT,
+    canonical_url TEXT,
+    text TEXT NOT NULL,
+    markdown TEXT NOT NULL,
+    final_url TEXT,
+    sitename TEXT,
+    language TEXT,
+    section TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    changed TEXT NOT NULL DEFAULT '[]',
+    flags TEXT NOT NULL DEFAULT '[]',
+    revert_of INTEGER,
+    words_added INTEGER NOT NULL DEFAULT 0,
+    words_removed INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT NOT NULL,
+    field_hashes TEXT NOT NULL,
+    extractor TEXT,
+    extractor_version TEXT,
+    raw_sha256 TEXT REFERENCES blobs (sha256),
+    fetch_id INTEGER REFERENCES fetches (id),
+    UNIQUE (page_id, number)
+);
+CREATE INDEX IF NOT EXISTS versions_captured ON versions (page_id, captured_at);
+CREATE INDEX IF NOT EXISTS versions_hash ON versions (page_id, content_hash);
+CREATE TABLE IF NOT EXISTS changes (
+    page_id INTEGER NOT NULL REFERENCES pages (id),
+    version INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    PRIMARY KEY (page_id, version, field)
+);
+CREATE INDEX IF NOT EXISTS changes_field ON changes (field, page_id);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    page_id INTEGER NOT NULL REFERENCES pages (id),
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,      -- gone | back | retired | reextracted
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_page ON events (page_id, id);
+CREATE VIEW IF NOT EXISTS version_detail AS
+    SELECT pages.url, versions.number, versions.captured_at, versions.title,
+           versions.changed, versions.flags, versions.words_added, versions.words_removed
+    FROM versions JOIN pages ON pages.id = versions.page_id;
+"""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 UTC text with a Z, the only timestamp format stored."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def translate(exc: sqlite3.Error, path: Path | str) -> StoreError:
+    """Map an sqlite3 error to the store's tree; the message names the file."""
+    text = str(exc)
+    lowered = text.lower()
+    if "disk is full" in lowered or "database or disk is full" in lowered:
+        return StoreFull(f"{path}: disk full ({text}); nothing was written")
+    if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
+        return StoreCorrupt(f"{path}: database is corrupt ({text})")
+    if "readonly" in lowered or "read-only" in lowered:
+        return StoreUnavailable(f"{path}: database is read-only ({text})")
+    if "unable to open" in lowered:
+        return StoreUnavailable(f"{path}: cannot open database ({text})")
+    if "locked" in lowered or "busy" in lowered:
+        return StoreUnavailable(f"{path}: database stayed locked by another process ({text})")
+    return StoreError(f"{path}: {text}")
+
+
+def _check_file(path: Path, *, write: bool) -> None:
+    if not path.parent.is_dir():
+        raise StoreUnavailable(f"{path}: directory {path.parent} does not exist")
+    if path.exists():
+        if path.is_dir():
+            raise StoreUnavailable(f"{path}: is a directory, not a database file")
+        with path.open("rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+        if head and head != _SQLITE_MAGIC:
+            raise StoreCorrupt(f"{path}: not an SQLite database (bad header); left untouched")
+        if write and not _writable(path):
+            raise StoreUnavailable(f"{path}: database file is read-only")
+    elif write and not _writable(path.parent):
+        raise StoreUnavailable(f"{path}: directory {path.parent} is not writable")
+    elif not write:
+        raise StoreUnavailable(f"{path}: no such archive (nothing has been added yet)")
+
+
+def _writable(path: Path) -> bool:
+    import os
+
+    return os.access(path, os.W_OK)
+
+
+def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> sqlite_utils.Database:
+    """Open the archive, creating or migrating its schema when writing.
+
+    Raises StoreUnavailable or StoreCorrupt before anything is written.
+    """
+    _check_file(path, write=write)
+    try:
+        if write:
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy_timeout)
+        else:
+            conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                timeout=busy_timeout,
+            )
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        db = sqlite_utils.Database(conn)
+        if write:
+            _check_integrity(db, path)
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            _migrate(db)
+        else:
+            _require_schema(db, path)
+        return db
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+
+
+def _check_integrity(db: sqlite_utils.Database, path: Path) -> None:
+    # quick_check reads every page; refuse to touch a damaged file rather than spread damage.
+    row = db.conn.execute("PRAGMA quick_check(1)").fetchone()
+    if row is None or row[0] != "ok":
+        raise StoreCorrupt(f"{path}: integrity check failed ({row[0] if row else 'no answer'})")
+
+
+def _require_schema(db: sqlite_utils.Database, path: Path) -> None:
+    if "meta" not in db.table_names():
+        raise StoreUnavailable(f"{path}: not a palimpsest archive (no schema)")
+    _check_version(db, path)
+
+
+def _check_version(db: sqlite_utils.Database, path: Path) -> int:
+    row = db.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise StoreUnavailable(
+            f"{path}: schema version {version} is newer than this palimpsest ({SCHEMA_VERSION})"
+        )
+    return version
+
+
+def _migrate(db: sqlite_utils.Database) -> None:
+    with transaction(db, db.conn.execute("PRAGMA database_list").fetchone()[2]):
+        current = _check_version(db, "archive") if "meta" in db.table_names() else 0
+        if current < SCHEMA_VERSION:
+            for statement in _statements(SCHEMA):
+                db.conn.execute(statement)
+            db.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+
+def _statements(script: str) -> Iterator[str]:
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database, path: Path | str) -> Iterator[sqlite3.Connection]:
+    """One BEGIN IMMEDIATE transaction: the write lock is taken up front, so two writers
+    queue on the busy timeout instead of failing mid-transaction with "database is locked"."""
+    conn = db.conn
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+    try:
+        yield conn
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        raise translate(exc, path) from exc
+    except BaseException:
+        _rollback(conn)
+        raise
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        raise translate(exc, path) from exc
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")

@@ -1,0 +1,466 @@
+"""The versioned store: track pages, record every check, write a version only on real change."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import blobs
+from .db import connect, iso, parse_iso, transaction, utcnow
+from .errors import NotFound
+from .models import Content, FetchInfo, SaveResult, Snapshot, Version
+from .normalize import (
+    changed_fields,
+    content_hash,
+    field_hashes,
+    is_minor_change,
+    word_stats,
+)
+
+
+@dataclass(frozen=True)
+class PageState:
+    """A tracked page as the scheduler and the listings see it."""
+
+    id: int
+    url: str
+    state: str
+    added_at: str
+    source: str | None
+    next_check_at: str | None
+    last_checked_at: str | None
+    last_change_at: str | None
+    published: str | None
+    latest_version: int
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    baseline_sha256: str | None
+    consecutive_errors: int
+    missing_streak: int
+    last_error_kind: str | None
+
+
+@dataclass(frozen=True)
+class FailureResult:
+    url: str
+    consecutive_errors: int
+    missing_streak: int
+    state: str  # the page's state after recording; "gone" once 404/410 repeated
+
+
+_PAGE_COLUMNS = ", ".join(PageState.__dataclass_fields__)
+
+
+class Archive:
+    """One archive file. Every write is one short BEGIN IMMEDIATE transaction."""
+
+    def __init__(self, path: str | Path, *, write: bool = True, busy_timeout: float = 60.0):
+        self.path = Path(path)
+        self.db = connect(self.path, write=write, busy_timeout=busy_timeout)
+        self.conn = self.db.conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- tracking -------------------------------------------------------------------------
+
+    def track(self, url: str, *, source: str | None = None, now: datetime | None = None) -> bool:
+        """Start tracking ``url`` (due at once). Returns False when it, or an alias, is known."""
+        moment = iso(now or utcnow())
+        with transaction(self.db, self.path) as conn:
+            if self._page_id(conn, url) is not None:
+                return False
+            conn.execute(
+                "INSERT INTO pages (url, added_at, source, next_check_at) VALUES (?, ?, ?, ?)",
+                (url, moment, source, moment),
+            )
+            return True
+
+    def resolve(self, url: str) -> str | None:
+        """The page key for ``url``: itself when tracked, the page an alias points to, or None."""
+        page_id = self._page_id(self.conn, url)
+        if page_id is None:
+            return None
+        return self.conn.execute("SELECT url FROM pages WHERE id = ?", (page_id,)).fetchone()[0]
+
+    def add_alias(self, alias: str, url: str) -> None:
+        with transaction(self.db, self.path) as conn:
+            page_id = self._require_page(conn, url)
+            conn.execute(
+                "INSERT OR IGNORE INTO aliases (url, page_id) VALUES (?, ?)", (alias, page_id)
+            )
+
+    def rekey(self, url: str, identity: str) -> str:
+        """Give page ``url`` its true identity (canonical URL) and return the key to save under.
+
+        A page with no versions yet that turns out to be another tracked page is folded
+        into it; its old URL becomes an alias. A page with history keeps its key and
+        gains ``identity`` as an alias, so history is never split or rewritten.
+        """
+        if identity == url:
+            return url
+        with transaction(self.db, self.path) as conn:
+            page_id = self._require_page(conn, url)
+            other_id = self._page_id(conn, identity)
+            if other_id == page_id:
+                return self._url_of(conn, page_id)
+            latest = conn.execute(
+                "SELECT latest_version FROM pages WHERE id = ?", (page_id,)
+            ).fetchone()[0]
+            if other_id is None:
+                if latest == 0:
+                    conn.execute("UPDATE pages SET url = ? WHERE id = ?", (identity, page_id))
+                    conn.execute(
+                        "INSERT OR REPLACE INTO aliases (url, page_id) VALUES (?, ?)",
+                        (url, page_id),
+                    )
+                    return identity
+                conn.execute(
+                    "INSERT OR IGNORE INTO aliases (url, page_id) VALUES (?, ?)",
+                    (identity, page_id),
+                )
+                return url
+            if latest == 0:
+                # Fold the empty duplicate into the page that already has the identity.
+                conn.execute("UPDATE fetches SET page_id = ? WHERE page_id = ?", (other_id, page_id))
+                conn.execute("UPDATE aliases SET page_id = ? WHERE page_id = ?", (other_id, page_id))
+                conn.execute("UPDATE events SET page_id = ? WHERE page_id = ?", (other_id, page_id))
+                conn.execute("DELETE FROM pages WHERE id = ?", (page_id,))
+                conn.execute(
+                    "INSERT OR REPLACE INTO aliases (url, page_id) VALUES (?, ?)", (url, other_id)
+                )
+                return self._url_of(conn, other_id)
+            return url
+
+    def remove(self, url: str) -> None:
+        """Stop checking a page on schedule; its history stays."""
+        with transaction(self.db, self.path) as conn:
+            page_id = self._require_page(conn, url)
+            conn.execute(
+                "UPDATE pages SET state = 'retired', next_check_at = NULL WHERE id = ?", (page_id,)
+            )
+
+    # -- recording checks -----------------------------------------------------------------
+
+    def save(self, snapshot: Snapshot, *, next_check_at: datetime | None = None) -> SaveResult:
+        """Record a successful extraction; write a version only if the content changed."""
+        hashes = field_hashes(snapshot.content)
+        digest = content_hash(hashes)
+        raw_sha = blobs.sha256_hex(snapshot.raw_html)
+        codec, packed = blobs.pack(snapshot.raw_html)  # CPU work stays outside the lock
+        captured = iso(snapshot.fetch.started_at)
+        with transaction(self.db, self.path) as conn:
+            page_id = self._require_page(conn, snapshot.url)
+            latest = conn.execute(
+                "SELECT latest_version FROM pages WHERE id = ?", (page_id,)
+            ).fetchone()[0]
+            previous = self._version_row(conn, page_id, latest) if latest else None
+            old_hashes = json.loads(previous["field_hashes"]) if previous else {}
+            changed = changed_fields(old_hashes, hashes) if previous else ()
+            if previous and not changed:
+                fetch_id = self._insert_fetch(conn, page_id, snapshot.fetch, "unchanged", latest)
+                self._after_success(conn, page_id, snapshot, next_check_at, changed=False)
+                return SaveResult(url=snapshot.url, created=False, version=latest)
+
+            number = latest + 1
+            flags: list[str] = []
+            revert_of = None
+            added, removed = word_stats("", snapshot.content.text)
+            if previous:
+                old_content = _content_of(previous)
+                if is_minor_change(old_content, snapshot.content):
+                    flags.append("minor")
+                revert_of = _earlier_same_content(conn, page_id, digest, latest)
+                if revert_of is not None:
+                    flags.append("revert")
+                added, removed = word_stats(old_content.text, snapshot.content.text)
+            else:
+                changed = ()
+            blobs.put(conn, raw_sha, len(snapshot.raw_html), codec, packed)
+            fetch_id = self._insert_fetch(conn, page_id, snapshot.fetch, "new_version", number)
+            c = snapshot.content
+            conn.execute(
+                """INSERT INTO versions (page_id, number, captured_at, title, authors, published,
+                   modified, description, canonical_url, text, markdown, final_url, sitename,
+                   language, section, tags, changed, flags, revert_of, words_added, words_removed,
+                   content_hash, field_hashes, extractor, extractor_version, raw_sha256, fetch_id)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (
+                    page_id, number, captured, c.title, json.dumps(list(c.authors)), c.published,
+                    c.modified, c.description, c.canonical_url, c.text, snapshot.markdown,
+                    snapshot.fetch.final_url, snapshot.sitename, snapshot.language,
+                    snapshot.section, json.dumps(list(snapshot.tags)), json.dumps(list(changed)),
+                    json.dumps(flags), revert_of, added, removed, digest, json.dumps(hashes),
+                    snapshot.extractor, snapshot.extractor_version, raw_sha, fetch_id,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO changes (page_id, version, field) VALUES (?, ?, ?)",
+                [(page_id, number, name) for name in changed],
+            )
+            conn.execute(
+                "UPDATE pages SET latest_version = ?, title = ?, published = ?, last_change_at = ?"
+                " WHERE id = ?",
+                (number, c.title, c.published, captured, page_id),
+            )
+            self._after_success(conn, page_id, snapshot, next_check_at, changed=True)
+            return SaveResult(
+                url=snapshot.url, created=True, version=number, changed=tuple(changed),
+                flags=tuple(flags), revert_of=revert_of,
+            )
+
+    def record_unchanged(
+        self, url: str, fetch: FetchInfo, *, outcome: str, next_check_at: datetime | None = None
+    ) -> SaveResult:
+        """A check that needed no extraction: a 304 (``not_modified``) or an identical body
+        (``same_body``). Adds a fetch row and moves the schedule; nothing else."""
+        if outcome not in ("not_modified", "same_body"):
+            raise ValueError(f"not an unchanged outcome: {outcome}")
+        with transaction(self.db, self.path) as conn:
+            page_id = self._require_page(conn, url)
+            latest = conn.execute(
+                "SELECT latest_version FROM pages WHERE id = ?", (page_id,)
+            ).fetchone()[0]
+            self._insert_fetch(conn, page_id, fetch, outcome, latest or None)
+            conn.execute(
+                "UPDATE pages SET last_checked_at = ?, next_check_at = ?, consecutive_errors = 0,"
+                " missing_streak = 0, last_error_kind = NULL,"
+                " etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)"
+                " WHERE id = ?",
+                (iso(fetch.started_at), iso(next_check_at), fetch.etag, fetch.last_modified, page_id),
+            )
+            return SaveResult(url=url, created=False, version=latest)
+
+    def record_failure(
+        self,
+        url: str,
+        fetch: FetchInfo,
+        *,
+        kind: str,
+        message: str,
+        next_check_at: datetime | None = None,
+        gone_after: int = 3,
+    ) -> FailureResult:
+        """Record a failed check. The baseline (last good body, etag) is left untouched."""
+        missing = kind in ("not_found", "gone")
+        with transaction(self.db, self.path) as conn:
+            page_id = self._require_page(conn, url)
+            self._insert_fetch(conn, page_id, fetch, "error", None, kind, message[:2000])
+            conn.execute(
+                "UPDATE pages SET last_checked_at = ?, next_check_at = ?,"
+                " consecutive_errors = consecutive_errors + 1, last_error_kind = ?,"
+                " missing_streak = CASE WHEN ? THEN missing_streak + 1 ELSE 0 END"
+                " WHERE id = ?",
+                (iso(fetch.started_at), iso(next_check_at), kind, missing, page_id),
+            )
+            errors, streak, state = conn.execute(
+                "SELECT consecutive_errors, missing_streak, state FROM pages WHERE id = ?",
+                (page_id,),
+            ).fetchone()
+            if missing and streak >= gone_after and state != "gone":
+                state = "gone"
+                conn.execute(
+                    "UPDATE pages SET state = 'gone', next_check_at = NULL WHERE id = ?", (page_id,)
+                )
+                self._event(conn, page_id, "gone", f"{kind} {streak} times in a row")
+            return FailureResult(url, errors, streak, state)
+
+    def set_next_check(self, url: str, when: datetime | None, *, state: str | None = None) -> None:
+        with transaction(self.db, self.path) as conn:
+            page_id = self._require_page(conn, url)
+            if state is not None:
+                conn.execute("UPDATE pages SET state = ? WHERE id = ?", (state, page_id))
+                if state == "retired":
+                    self._event(conn, page_id, "retired", None)
+            conn.execute("UPDATE pages SET next_check_at = ? WHERE id = ?", (iso(when), page_id))
+
+    # -- reading --------------------------------------------------------------------------
+
+    def page(self, url: str) -> PageState:
+        page_id = self._page_id(self.conn, url)
+        if page_id is None:
+            raise NotFound(f"{url}: not tracked")
+        row = self.conn.execute(f"SELECT {_PAGE_COLUMNS} FROM pages WHERE id = ?", (page_id,))
+        return PageState(*row.fetchone())
+
+    def pages(self, *, limit: int | None = None, offset: int = 0) -> list[PageState]:
+        rows = self.conn.execute(
+            f"SELECT {_PAGE_COLUMNS} FROM pages ORDER BY id LIMIT ? OFFSET ?",
+            (-1 if limit is None else limit, offset),
+        )
+        return [PageState(*row) for row in rows]
+
+    def count_pages(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+
+    def due(self, now: datetime, *, limit: int | None = None) -> list[PageState]:
+        """Active pages whose next check has come, most overdue first (uses pages_due)."""
+        rows = self.conn.execute(
+            f"SELECT {_PAGE_COLUMNS} FROM pages WHERE state = 'active' AND next_check_at <= ?"
+            " ORDER BY next_check_at LIMIT ?",
+            (iso(now), -1 if limit is None else limit),
+        )
+        return [PageState(*row) for row in rows]
+
+    def history(self, url: str) -> list[Version]:
+        page = self.page(url)
+        rows = self.db.query(
+            "SELECT * FROM versions WHERE page_id = ? ORDER BY number", [page.id]
+        )
+        return [_version_of(page.url, row) for row in rows]
+
+    def version(self, url: str, number: int | None = None) -> Version:
+        page = self.page(url)
+        number = page.latest_version if number is None else number
+        if number < 0:
+            number = page.latest_version + 1 + number
+        row = self._version_row(self.conn, page.id, number)
+        if row is None:
+            raise NotFound(f"{page.url}: no version {number} (latest is {page.latest_version})")
+        return _version_of(page.url, row)
+
+    def version_at(self, url: str, moment: datetime) -> Version:
+        """The version that was current at ``moment``."""
+        page = self.page(url)
+        row = self.conn.execute(
+            "SELECT number FROM versions WHERE page_id = ? AND captured_at <= ?"
+            " ORDER BY number DESC LIMIT 1",
+            (page.id, iso(moment)),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"{page.url}: no version captured by {iso(moment)}")
+        return self.version(page.url, row[0])
+
+    def fetches(self, url: str, *, limit: int = 50) -> list[dict]:
+        page = self.page(url)
+        return list(
+            self.db.query(
+                "SELECT * FROM fetches WHERE page_id = ? ORDER BY id DESC LIMIT ?", [page.id, limit]
+            )
+        )
+
+    def events(self, url: str) -> list[dict]:
+        page = self.page(url)
+        return list(self.db.query("SELECT * FROM events WHERE page_id = ? ORDER BY id", [page.id]))
+
+    def raw_html(self, sha256: str) -> bytes | None:
+        return blobs.get(self.conn, sha256)
+
+    # -- private --------------------------------------------------------------------------
+
+    @staticmethod
+    def _page_id(conn, url: str) -> int | None:
+        row = conn.execute("SELECT id FROM pages WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            row = conn.execute("SELECT page_id FROM aliases WHERE url = ?", (url,)).fetchone()
+        return None if row is None else row[0]
+
+    def _require_page(self, conn, url: str) -> int:
+        page_id = self._page_id(conn, url)
+        if page_id is None:
+            raise NotFound(f"{url}: not tracked")
+        return page_id
+
+    @staticmethod
+    def _url_of(conn, page_id: int) -> str:
+        return conn.execute("SELECT url FROM pages WHERE id = ?", (page_id,)).fetchone()[0]
+
+    def _version_row(self, conn, page_id: int, number: int) -> dict | None:
+        cursor = conn.execute(
+            "SELECT * FROM versions WHERE page_id = ? AND number = ?", (page_id, number)
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cursor.description], row))
+
+    @staticmethod
+    def _insert_fetch(conn, page_id, fetch: FetchInfo, outcome, version, kind=None, message=None):
+        cursor = conn.execute(
+            "INSERT INTO fetches (page_id, started_at, duration, status, final_url, etag,"
+            " last_modified, body_sha256, outcome, version, error_kind, error_message)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                page_id, iso(fetch.started_at), round(fetch.duration, 4), fetch.status,
+                fetch.final_url, fetch.etag, fetch.last_modified, fetch.body_sha256, outcome,
+                version, kind, message,
+            ),
+        )
+        return cursor.lastrowid
+
+    def _after_success(self, conn, page_id, snapshot: Snapshot, next_check_at, *, changed) -> None:
+        state = conn.execute("SELECT state FROM pages WHERE id = ?", (page_id,)).fetchone()[0]
+        if state == "gone":
+            conn.execute("UPDATE pages SET state = 'active' WHERE id = ?", (page_id,))
+            self._event(conn, page_id, "back", "answered again after being gone")
+        conn.execute(
+            "UPDATE pages SET last_checked_at = ?, next_check_at = ?, consecutive_errors = 0,"
+            " missing_streak = 0, last_error_kind = NULL, etag = ?, last_modified = ?,"
+            " baseline_sha256 = ? WHERE id = ?",
+            (
+                iso(snapshot.fetch.started_at), iso(next_check_at), snapshot.fetch.etag,
+                snapshot.fetch.last_modified, snapshot.fetch.body_sha256, page_id,
+            ),
+        )
+
+    @staticmethod
+    def _event(conn, page_id: int, kind: str, detail: str | None) -> None:
+        conn.execute(
+            "INSERT INTO events (page_id, at, kind, detail) VALUES (?, ?, ?, ?)",
+            (page_id, iso(utcnow()), kind, detail),
+        )
+
+
+def _earlier_same_content(conn, page_id: int, digest: str, latest: int) -> int | None:
+    row = conn.execute(
+        "SELECT max(number) FROM versions WHERE page_id = ? AND content_hash = ? AND number < ?",
+        (page_id, digest, latest),
+    ).fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+def _content_of(row: dict) -> Content:
+    return Content(
+        title=row["title"],
+        authors=tuple(json.loads(row["authors"])),
+        published=row["published"],
+        modified=row["modified"],
+        description=row["description"],
+        canonical_url=row["canonical_url"],
+        text=row["text"],
+    )
+
+
+def _version_of(url: str, row: dict) -> Version:
+    return Version(
+        url=url,
+        number=row["number"],
+        captured_at=row["captured_at"],
+        content=_content_of(row),
+        markdown=row["markdown"],
+        final_url=row["final_url"],
+        sitename=row["sitename"],
+        language=row["language"],
+        changed=tuple(json.loads(row["changed"])),
+        flags=tuple(json.loads(row["flags"])),
+        revert_of=row["revert_of"],
+        words_added=row["words_added"],
+        words_removed=row["words_removed"],
+        extractor=row["extractor"] or "",
+        extractor_version=row["extractor_version"] or "",
+        raw_sha256=row["raw_sha256"],
+        section=row["section"],
+        tags=tuple(json.loads(row["tags"])),
+    )
+
+
+__all__ = ["Archive", "FailureResult", "PageState", "parse_iso"]
