@@ -8,7 +8,6 @@ else, including a change of case, is a real change.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import unicodedata
@@ -113,12 +112,7 @@ def is_minor_change(old: Content, new: Content) -> bool:
 
 def word_stats(old_text: str, new_text: str) -> tuple[int, int]:
     """(words added, words removed) by a word-level diff of the normalised bodies."""
-    old_words = normalize_text(old_text).split()
-    new_words = normalize_text(new_text).split()
-    added = removed = 0
-    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            removed += i2 - i1
-            added += j2 - j1
-    return added, removed
+    # Imported here: archive.diff builds on this module, so a top-level import would cycle.
+    from archive.diff import count_words
+
+    return count_words(normalize_text(old_text), normalize_text(new_text))
