@@ -1,0 +1,118 @@
+"""The extract stage: one page's HTML -> Extracted. No I/O.
+
+The HTML is parsed once. trafilatura runs once on that tree (body, plus its own metadata as a
+fallback voice); metadata.py reads JSON-LD, <meta>, <h1>, <time> and bylines from the same tree
+and chooses by agreement. Both the plain text and the Markdown are rendered from the one body tree.
+"""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+
+import trafilatura
+from lxml import etree
+from trafilatura.utils import load_html
+from trafilatura.xml import xmltotxt
+
+from pipeline.errors import ExtractError
+from pipeline.metadata import Fallback, choose
+from pipeline.metadata_sources import collect
+from pipeline.models import Extracted
+
+__all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extract"]
+
+# Bump the first part whenever extract() may give different output for the same HTML.
+_OWN_VERSION = "1"
+EXTRACTOR_NAME = "palimpsest+trafilatura"
+EXTRACTOR_VERSION = f"{_OWN_VERSION}+trafilatura-{trafilatura.__version__}"
+
+# Chosen by bench/extraction.py's option sweep (see docs/BENCHMARKS.md).
+TRAFILATURA_OPTIONS = {
+    "include_comments": False,
+    "favor_precision": True,
+    "include_links": True,  # Markdown keeps links; plain text strips them again
+    "include_tables": True,
+    "include_formatting": False,
+    "deduplicate": False,  # its cache is process-global: output would depend on earlier pages
+    "with_metadata": True,
+}
+
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def extract(html: str, *, url: str, final_url: str | None = None) -> Extracted:
+    """Extract the article in ``html``. Raises ExtractError and nothing else."""
+    final = final_url or url
+    if not isinstance(html, str) or not html.strip():
+        raise ExtractError("empty HTML document", kind="empty")
+    try:
+        return _extract(html, url=url, final_url=final)
+    except ExtractError:
+        raise
+    except (RecursionError, MemoryError) as exc:
+        raise ExtractError(f"HTML too deeply nested or too large: {type(exc).__name__}") from exc
+    except Exception as exc:  # library bugs on hostile HTML must not end the run
+        raise ExtractError(f"extraction crashed: {type(exc).__name__}: {exc}"[:300]) from exc
+
+
+def _extract(html: str, *, url: str, final_url: str) -> Extracted:
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractError("HTML could not be parsed", kind="extract_failed")
+    sources = collect(tree)
+    # bare_extraction copies a tree it is given, so ``tree`` stays intact for collect().
+    doc = trafilatura.bare_extraction(tree, url=final_url, **TRAFILATURA_OPTIONS)
+    if doc is None or doc.body is None:
+        raise ExtractError("trafilatura found no article body", kind="extract_failed")
+    markdown = _BLANK_LINES.sub("\n\n", xmltotxt(doc.body, True)).strip()
+    plain_tree = deepcopy(doc.body)
+    etree.strip_tags(plain_tree, "ref")
+    text = _tidy(xmltotxt(plain_tree, False))
+    if not text:
+        raise ExtractError("the article body is empty", kind="empty")
+    meta = choose(sources, _fallback(doc), url=final_url)
+    return Extracted(
+        url=url,
+        final_url=final_url,
+        title=meta.title,
+        authors=meta.authors,
+        published=meta.published,
+        modified=meta.modified,
+        description=meta.description,
+        sitename=meta.sitename,
+        language=meta.language,
+        canonical_url=meta.canonical_url,
+        text=text,
+        markdown=markdown,
+        extractor=EXTRACTOR_NAME,
+        extractor_version=EXTRACTOR_VERSION,
+        section=meta.section,
+        tags=meta.tags,
+    )
+
+
+def _fallback(doc: object) -> Fallback:
+    def text(name: str) -> str | None:
+        value = getattr(doc, name, None)
+        return value if isinstance(value, str) else None
+
+    def strings(name: str) -> tuple[str, ...]:
+        value = getattr(doc, name, None) or ()
+        return tuple(v for v in value if isinstance(v, str))
+
+    return Fallback(
+        title=text("title"),
+        author=text("author"),
+        date=text("date"),
+        sitename=text("sitename"),
+        description=text("description"),
+        categories=strings("categories"),
+        tags=strings("tags"),
+    )
+
+
+def _tidy(text: str) -> str:
+    """One paragraph per line: trailing spaces and blank-line padding removed."""
+    lines = (line.rstrip() for line in _BLANK_LINES.sub("\n", text or "").split("\n"))
+    return "\n".join(line for line in lines if line.strip()).strip()

@@ -1,0 +1,288 @@
+"""Choose article metadata by agreement between the page's own sources.
+
+The candidates come from metadata_sources.collect (one pass over the lxml tree trafilatura
+also uses); trafilatura's own guesses join them as one more voice. No rule names a publisher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from pipeline.metadata_clean import (
+    clean_name,
+    clean_text,
+    date_has_time,
+    fold,
+    format_date,
+    parse_date,
+    split_authors,
+    strip_site_affixes,
+    title_segments,
+)
+from pipeline.metadata_sources import Sources
+
+_TITLE_WEIGHTS = {"jsonld": 1.0, "h1": 1.0, "og": 1.0, "twitter": 0.5, "title": 0.8, "fallback": 0.3}
+_PUBLISHED_META = (
+    "article:published_time", "og:published_time", "datepublished", "article.published",
+    "publishdate", "publish-date", "pubdate", "publication_date", "parsely-pub-date",
+    "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
+)
+_MODIFIED_META = (
+    "article:modified_time", "og:updated_time", "datemodified", "article.updated",
+    "lastmod", "last-modified", "dcterms.modified", "dc.date.modified",
+)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str | None
+    authors: tuple[str, ...]
+    published: str | None
+    modified: str | None
+    description: str | None
+    sitename: str | None
+    language: str | None
+    canonical_url: str | None
+    section: str | None
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """What trafilatura's own metadata pass found; the weakest voice."""
+
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    sitename: str | None = None
+    description: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
+    sites = _site_names(src, fb, url)
+    return Metadata(
+        title=choose_title(src, fb, sites),
+        authors=choose_authors(src, fb, sites),
+        published=choose_date(_published_candidates(src, fb)),
+        modified=choose_date(_modified_candidates(src)),
+        description=_first_text(_jsonld_values(src, "description") + _meta(src, "og:description", "description", "twitter:description") + [fb.description]),
+        sitename=clean_text(sites[0]) if sites else None,
+        language=_language(src),
+        canonical_url=_canonical(src, url),
+        section=_first_text(_jsonld_values(src, "articleSection") + _meta(src, "article:section") + list(fb.categories[:1])),
+        tags=_tags(src, fb),
+    )
+
+
+# --- title -----------------------------------------------------------------------------------
+
+
+def choose_title(src: Sources, fb: Fallback, sites: list[str]) -> str | None:
+    voices: list[tuple[str, str]] = []  # (source, cleaned value)
+    for obj in src.jsonld[:3]:
+        value = obj.get("headline") or obj.get("name")
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if (text := clean_text(value, limit=600)):
+            voices.append(("jsonld", strip_site_affixes(text, sites)))
+            break
+    for h1 in src.h1[:5]:
+        if (text := clean_text(h1, limit=600)) and len(text) > 3:
+            voices.append(("h1", text))
+    for key, name in (("og:title", "og"), ("twitter:title", "twitter")):
+        if (text := _first_text(_meta(src, key), limit=600)):
+            voices.append((name, strip_site_affixes(text, sites)))
+    if (text := clean_text(src.title_tag, limit=600)):
+        voices.append(("title", strip_site_affixes(text, sites)))
+    if not voices and (text := clean_text(fb.title, limit=600)):
+        voices.append(("fallback", text))
+    if not voices:
+        return None
+    # Every voice's raw value and separator-delimited runs, to count agreement against.
+    spans = [(name, {fold(s) for s in title_segments(value)}) for name, value in voices]
+    best, best_score = None, -1.0
+    for rank, (name, value) in enumerate(voices):
+        key = fold(value)
+        if not key or fold(value) in {fold(s) for s in sites}:
+            continue
+        support: dict[str, float] = {}
+        for other, segs in spans:
+            if key in segs:
+                support[other] = _TITLE_WEIGHTS[other]
+        # One h1 among several is one voice; an h1 with no support elsewhere is doubtful.
+        score = sum(support.values()) - rank * 1e-3
+        if name == "h1" and len(support) == 1 and len(voices) > 2:
+            score -= 0.5
+        if score > best_score:
+            best, best_score = value, score
+    return best
+
+
+# --- authors ---------------------------------------------------------------------------------
+
+
+def choose_authors(src: Sources, fb: Fallback, sites: list[str]) -> tuple[str, ...]:
+    persons, orgs = _jsonld_authors(src, sites)
+    if persons:
+        return tuple(persons)
+    for group in (
+        [n for v in _meta(src, "author", "article:author", "dc.creator", "parsely-author", "sailthru.author") for n in _names(v, sites)],
+        [n for v in src.itemprop_authors for n in _names(v, sites)],
+        [n for v in src.bylines for n in _names(v, sites)],
+        _names(fb.author.replace(";", ",") if fb.author else None, sites),
+    ):
+        if group:
+            return tuple(dict.fromkeys(group))
+    # Only an organisation (a news agency, the newsroom) signs the piece: that is its byline.
+    return tuple(dict.fromkeys(orgs))
+
+
+def _names(value: str | None, sites: list[str]) -> list[str]:
+    if not value or value.lstrip().lower().startswith(("http:", "https:", "/")):
+        return []
+    return split_authors(value, sites)
+
+
+def _jsonld_authors(src: Sources, sites: list[str]) -> tuple[list[str], list[str]]:
+    persons: list[str] = []
+    orgs: list[str] = []
+    for obj in src.jsonld[:3]:
+        value = obj.get("author") or obj.get("creator")
+        for item in (value if isinstance(value, list) else [value])[:30]:
+            if isinstance(item, dict) and "@id" in item and len(item) <= 2:
+                item = src.jsonld_ids.get(item["@id"], item)
+            if isinstance(item, str):
+                persons.extend(_names(item, sites))
+            elif isinstance(item, dict):
+                name = item.get("name")
+                if not isinstance(name, str):
+                    given, family = item.get("givenName"), item.get("familyName")
+                    name = " ".join(p for p in (given, family) if isinstance(p, str)) or None
+                if name is None:
+                    continue
+                types = item.get("@type")
+                types = types if isinstance(types, list) else [types]
+                if any(isinstance(t, str) and "Organization" in t for t in types):
+                    if (org := clean_text(name, limit=120)):
+                        orgs.append(org)
+                else:
+                    persons.extend(_names(name, []) if "," in name or " and " in name else filter(None, [clean_name(name)]))
+        if persons or orgs:
+            break
+    return list(dict.fromkeys(persons)), orgs
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+def _published_candidates(src: Sources, fb: Fallback) -> list[str]:
+    values = _jsonld_values(src, "datePublished") + _meta(src, *_PUBLISHED_META)
+    values += [v for v, pub in src.times if pub] + _jsonld_values(src, "dateCreated")
+    values += [v for v, pub in src.times[:3] if not pub]
+    if fb.date:
+        values.append(fb.date)
+    return values
+
+
+def _modified_candidates(src: Sources) -> list[str]:
+    return _jsonld_values(src, "dateModified") + _meta(src, *_MODIFIED_META)
+
+
+def choose_date(values: list[str]) -> str | None:
+    """The first parseable date; a later one on the same day may add the time and zone."""
+    first = None
+    for raw in values:
+        parsed = parse_date(raw)
+        if parsed is None or not 1990 <= parsed.year <= 2100:
+            continue
+        timed = date_has_time(raw)
+        if first is None:
+            first = (parsed, timed)
+            if timed and parsed.tzinfo is not None:
+                break
+            continue
+        fp, ft = first
+        richer = (timed and not ft) or (timed and parsed.tzinfo is not None and fp.tzinfo is None)
+        if richer and parsed.date() == fp.date():
+            first = (parsed, timed)
+            if parsed.tzinfo is not None:
+                break
+    if first is None:
+        return None
+    return format_date(first[0], with_time=first[1])
+
+
+# --- the rest --------------------------------------------------------------------------------
+
+
+def _site_names(src: Sources, fb: Fallback, url: str) -> list[str]:
+    names = _meta(src, "og:site_name", "application-name", "twitter:site") + src.jsonld_publishers + src.jsonld_sites
+    if fb.sitename:
+        names.append(fb.sitename)
+    host = urlsplit(url).hostname or ""
+    labels = [x for x in host.split(".") if x not in ("www", "m", "amp")]
+    if labels:
+        names.append(".".join(labels))
+        if len(labels) >= 2:
+            names.append(labels[-2])
+    out = []
+    for name in names:
+        if (text := clean_text(name, limit=200)):
+            text = text.lstrip("@")
+            if text not in out:
+                out.append(text)
+    return out
+
+
+def _meta(src: Sources, *keys: str) -> list[str]:
+    return [v for k in keys for v in src.meta.get(k, ())]
+
+
+def _jsonld_values(src: Sources, key: str) -> list[str]:
+    out = []
+    for obj in src.jsonld[:3]:
+        value = obj.get(key)
+        if isinstance(value, list):
+            out.extend(v for v in value if isinstance(v, str))
+        elif isinstance(value, str):
+            out.append(value)
+    return out
+
+
+def _first_text(values: list, *, limit: int = 2000) -> str | None:
+    for value in values:
+        if (text := clean_text(value, limit=limit)):
+            return text
+    return None
+
+
+def _language(src: Sources) -> str | None:
+    for value in _jsonld_values(src, "inLanguage") + [src.lang] + _meta(src, "og:locale", "content-language", "language"):
+        if (text := clean_text(value, limit=20)):
+            return text.replace("_", "-")
+    return None
+
+
+def _canonical(src: Sources, url: str) -> str | None:
+    for value in [src.canonical] + _meta(src, "og:url"):
+        text = clean_text(value, limit=2000)
+        if text:
+            absolute = urljoin(url, text)
+            if urlsplit(absolute).scheme in ("http", "https"):
+                return absolute
+    return None
+
+
+def _tags(src: Sources, fb: Fallback) -> tuple[str, ...]:
+    raw = _meta(src, "article:tag") + _jsonld_values(src, "keywords") + _meta(src, "news_keywords", "keywords")
+    tags: list[str] = []
+    for value in raw:
+        for part in value.split(","):
+            if (text := clean_text(part, limit=100)) and text not in tags:
+                tags.append(text)
+        if tags and len(tags) >= 1:
+            break
+    return tuple(tags[:50]) or tuple(t for t in (clean_text(x, limit=100) for x in fb.tags[:50]) if t)

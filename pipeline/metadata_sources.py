@@ -1,0 +1,166 @@
+"""Read raw metadata candidates out of one parsed lxml tree: JSON-LD, <meta>, <h1>, <time>, bylines.
+
+Nothing here decides; metadata.py compares the candidates. Every lookup tolerates hostile input:
+broken JSON, markup inside JSON strings, huge values, unexpected types.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+MAX_JSONLD = 2_000_000  # characters of one JSON-LD block worth parsing
+MAX_NODES = 5000  # JSON-LD objects visited per page
+
+_ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|LiveBlogPosting|Posting)$", re.I)
+_TEXT_OF = etree.XPath("string()")
+
+
+@dataclass
+class Sources:
+    """Candidate values, in document order, each list possibly empty."""
+
+    jsonld: list[dict] = field(default_factory=list)  # article-like objects only
+    jsonld_publishers: list[str] = field(default_factory=list)
+    jsonld_sites: list[str] = field(default_factory=list)  # WebSite/Organization names
+    jsonld_ids: dict[str, dict] = field(default_factory=dict)  # @id -> node, to resolve references
+    meta: dict[str, list[str]] = field(default_factory=dict)  # lower-cased name/property
+    title_tag: str | None = None
+    h1: list[str] = field(default_factory=list)
+    times: list[tuple[str, bool]] = field(default_factory=list)  # (datetime attr, is-pubdate)
+    bylines: list[str] = field(default_factory=list)
+    itemprop_authors: list[str] = field(default_factory=list)
+    canonical: str | None = None
+    lang: str | None = None
+
+
+def collect(tree: etree._Element) -> Sources:
+    src = Sources()
+    _read_head(tree, src)
+    _read_jsonld(tree, src)
+    _read_body(tree, src)
+    return src
+
+
+def _read_head(tree: etree._Element, src: Sources) -> None:
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        value = el.get("content")
+        if key and value and value.strip():
+            src.meta.setdefault(key, []).append(value)
+    for el in tree.iter("title"):
+        if src.title_tag is None and el.getparent() is not None and el.getparent().tag == "head":
+            src.title_tag = _TEXT_OF(el)
+    for el in tree.iter("link"):
+        rel = (el.get("rel") or "").lower().split()
+        if "canonical" in rel and el.get("href") and src.canonical is None:
+            src.canonical = el.get("href").strip()
+    root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
+    if root is not None and root.get("lang"):
+        src.lang = root.get("lang")
+
+
+def _read_jsonld(tree: etree._Element, src: Sources) -> None:
+    seen = 0
+    for el in tree.iter("script"):
+        if "ld+json" not in (el.get("type") or "").lower():
+            continue
+        raw = el.text or ""
+        if not raw.strip() or len(raw) > MAX_JSONLD:
+            continue
+        data = _loads(raw)
+        if data is None:
+            continue
+        for obj in _walk(data):
+            seen += 1
+            if seen > MAX_NODES:
+                return
+            types = _types(obj)
+            node_id = obj.get("@id")
+            if isinstance(node_id, str) and len(obj) > 1:
+                src.jsonld_ids.setdefault(node_id, obj)
+            if any(_ARTICLE_TYPES.search(t) for t in types):
+                src.jsonld.append(obj)
+                pub = obj.get("publisher")
+                for p in pub if isinstance(pub, list) else [pub]:
+                    if isinstance(p, dict) and isinstance(p.get("name"), str):
+                        src.jsonld_publishers.append(p["name"])
+            elif types & {"WebSite", "Organization", "NewsMediaOrganization"}:
+                if isinstance(obj.get("name"), str):
+                    src.jsonld_sites.append(obj["name"])
+
+
+def _loads(raw: str) -> object | None:
+    raw = raw.strip()
+    # CMS templates wrap JSON-LD in comments or CDATA, or leave trailing commas.
+    raw = re.sub(r"^\s*(?:<!--|/\*\s*<!\[CDATA\[\s*\*/|<!\[CDATA\[)", "", raw)
+    raw = re.sub(r"(?:-->|/\*\s*\]\]>\s*\*/|\]\]>)\s*$", "", raw)
+    try:
+        return json.loads(raw, strict=False)
+    except (ValueError, RecursionError):
+        pass
+    try:
+        return json.loads(re.sub(r",\s*([}\]])", r"\1", raw), strict=False)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _walk(data: object, depth: int = 0) -> Iterator[dict]:
+    """Every dict in a JSON-LD document: top level, lists, @graph and nested mainEntity."""
+    if depth > 6:
+        return
+    if isinstance(data, list):
+        for item in data[:200]:
+            yield from _walk(item, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement", "hasPart"):
+            if isinstance(data.get(key), (list, dict)):
+                yield from _walk(data[key], depth + 1)
+
+
+def _types(obj: dict) -> set[str]:
+    value = obj.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return {v.rsplit("/", 1)[-1] for v in values if isinstance(v, str)}
+
+
+_BYLINE_CLASS = re.compile(r"(?:^|[\s_-])(?:byline|author|authors|autor|auteur|writer)(?:$|[\s_-])", re.I)
+
+
+def _read_body(tree: etree._Element, src: Sources) -> None:
+    for el in tree.iter("h1", "time", "a", "span", "div", "p", "address", "li"):
+        tag = el.tag
+        if tag == "h1":
+            text = _TEXT_OF(el)
+            if text.strip() and len(src.h1) < 10:
+                src.h1.append(text)
+            continue
+        if tag == "time":
+            value = el.get("datetime")
+            if value and len(src.times) < 20:
+                pub = el.get("pubdate") is not None or "datepublished" in (el.get("itemprop") or "").lower()
+                src.times.append((value, pub))
+            continue
+        if (el.get("itemprop") or "").lower() == "author" and len(src.itemprop_authors) < 20:
+            src.itemprop_authors.append(_itemprop_name(el))
+            continue
+        if tag == "a" and "author" in (el.get("rel") or "").lower().split() and len(src.bylines) < 20:
+            src.bylines.append(_TEXT_OF(el))
+            continue
+        cls = el.get("class") or ""
+        if cls and len(src.bylines) < 20 and _BYLINE_CLASS.search(cls) and len(el) < 30:
+            text = _TEXT_OF(el)
+            if 2 < len(text) < 300:
+                src.bylines.append(text)
+
+
+def _itemprop_name(el: etree._Element) -> str:
+    for child in el.iter():
+        if (child.get("itemprop") or "").lower() == "name":
+            return child.get("content") or _TEXT_OF(child)
+    return el.get("content") or _TEXT_OF(el)
