@@ -115,6 +115,17 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT
 );
 CREATE INDEX IF NOT EXISTS events_page ON events (page_id, id);
+CREATE TABLE IF NOT EXISTS feeds (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    added_at TEXT NOT NULL,
+    source TEXT,                 -- cli | config
+    etag TEXT,
+    last_modified TEXT,
+    last_checked_at TEXT,
+    last_error TEXT,
+    links_found INTEGER NOT NULL DEFAULT 0
+);
 CREATE VIEW IF NOT EXISTS version_detail AS
     SELECT pages.url, versions.number, versions.captured_at, versions.title,
            versions.changed, versions.flags, versions.words_added, versions.words_removed

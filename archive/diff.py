@@ -157,7 +157,7 @@ def _absorb_gaps(ops: list[WordOp]) -> list[WordOp]:
 def _word_ops(old: str, new: str) -> list[WordOp]:
     """Word-level ops turning ``old`` into ``new`` (both single paragraphs or any text)."""
     a, b = _tokens(old), _tokens(new)
-    matcher = difflib.SequenceMatcher(str.isspace, a, b, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     raw: list[tuple[str, str, str]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         left, right = "".join(a[i1:i2]), "".join(b[j1:j2])

@@ -151,8 +151,17 @@ class Archive:
 
     # -- recording checks -----------------------------------------------------------------
 
-    def save(self, snapshot: Snapshot, *, next_check_at: datetime | None = None) -> SaveResult:
-        """Record a successful extraction; write a version only if the content changed."""
+    def save(
+        self,
+        snapshot: Snapshot,
+        *,
+        next_check_at: datetime | None = None,
+        next_check_if_changed: datetime | None = None,
+    ) -> SaveResult:
+        """Record a successful extraction; write a version only if the content changed.
+
+        The schedule depends on the outcome, so the caller gives both candidates.
+        """
         hashes = field_hashes(snapshot.content)
         digest = content_hash(hashes)
         raw_sha = blobs.sha256_hex(snapshot.raw_html)
@@ -212,7 +221,9 @@ class Archive:
                 " WHERE id = ?",
                 (number, c.title, c.published, captured, page_id),
             )
-            self._after_success(conn, page_id, snapshot, next_check_at, changed=True)
+            self._after_success(
+                conn, page_id, snapshot, next_check_if_changed or next_check_at, changed=True
+            )
             return SaveResult(
                 url=snapshot.url, created=True, version=number, changed=tuple(changed),
                 flags=tuple(flags), revert_of=revert_of,
@@ -339,6 +350,15 @@ class Archive:
         if row is None:
             raise NotFound(f"{page.url}: no version captured by {iso(moment)}")
         return self.version(page.url, row[0])
+
+    def latest_text(self, url: str) -> str | None:
+        page_id = self._require_page(self.conn, url)
+        row = self.conn.execute(
+            "SELECT v.text FROM versions v JOIN pages p ON p.id = v.page_id"
+            " AND v.number = p.latest_version WHERE p.id = ?",
+            (page_id,),
+        ).fetchone()
+        return None if row is None else row[0]
 
     def fetches(self, url: str, *, limit: int = 50) -> list[dict]:
         page = self.page(url)

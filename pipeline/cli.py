@@ -1,0 +1,387 @@
+"""The `archive` command. The only module that prints or chooses an exit code.
+
+Exit codes: 0 all good; 1 one or more URLs failed (each named on stderr) or the store
+failed; 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from archive.article import history_entry, render_markdown, render_text, version_to_json
+from archive.diff import diff_versions
+from archive.errors import NotFound, StoreError
+from archive.feeds import FeedStore
+from archive.render import diff_to_json, render_html, render_unified
+from archive.render import render_text as render_diff_text
+from archive.store import Archive
+
+from .config import Config, load_config
+from .errors import ConfigError, PalimpsestError, UsageError
+from .lock import RunLock
+from .run import Engine, PageOutcome, RunSummary
+from .urls import canonical_url
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Fail(Exception):
+    """Carries one line and an exit code to the top, where it is printed."""
+
+    def __init__(self, line: str, code: int) -> None:
+        super().__init__(line)
+        self.code = code
+
+
+def _err(line: str) -> None:
+    click.echo(f"archive: {line}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config file (default: ./config.toml when present).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False),
+              help="Archive database (default: the config's [archive] db, else ./archive.db).")
+@click.version_option(package_name="palimpsest")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None) -> None:
+    """Palimpsest: versioned snapshots of news articles."""
+    ctx.obj = {"config_path": config_path, "db_path": db_path}
+
+
+def _config(ctx: click.Context) -> Config:
+    return load_config(ctx.obj["config_path"], db_override=ctx.obj["db_path"])
+
+
+def _open(config: Config, *, write: bool = False) -> Archive:
+    return Archive(config.db, write=write)
+
+
+def _url_key(url: str) -> str:
+    try:
+        return canonical_url(url)
+    except UsageError as exc:
+        raise _Fail(str(exc), EXIT_USAGE) from None
+
+
+def _resolve(archive: Archive, url: str) -> str:
+    key = archive.resolve(_url_key(url)) or archive.resolve(url)
+    if key is None:
+        raise _Fail(f"{url}: not tracked (add it with `archive add URL`)", EXIT_FAILED)
+    return key
+
+
+# -- fetching commands ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+@click.pass_context
+def add(ctx: click.Context, urls: tuple[str, ...], as_json: bool) -> None:
+    """Track URLS and check them now (also when already tracked)."""
+    keys = [_url_key(url) for url in urls]  # refuse a bad URL before any request
+    config = _config(ctx)
+    engine = Engine(config, progress=_progress_for(len(keys)))
+    summary = asyncio.run(engine.check_urls(keys))
+    for outcome in summary.outcomes:
+        if not as_json:
+            _print_outcome(outcome)
+        elif outcome.outcome == "error":
+            _err(f"{outcome.url}: error {outcome.error_kind}: {outcome.message}")
+    if as_json:
+        click.echo(json.dumps([_outcome_json(o) for o in summary.outcomes], indent=2))
+    if summary.stopped_early:
+        _err(f"stopped early; {summary.not_started} URL(s) not checked")
+    failed = any(o.outcome == "error" for o in summary.outcomes) or summary.stopped_early
+    ctx.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@cli.command()
+@click.option("--all", "check_all", is_flag=True, help="Check every tracked page now.")
+@click.option("--limit", type=click.IntRange(min=1), help="Check at most N pages.")
+@click.option("--max-runtime", type=click.FloatRange(min=0), help="Stop after SECONDS.")
+@click.option("--no-discover", is_flag=True, help="Skip reading feeds this run.")
+@click.option("--wait", is_flag=True, help="Wait for a run already active instead of exiting.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Print a summary line even under cron.")
+@click.pass_context
+def run(ctx, check_all, limit, max_runtime, no_discover, wait, as_json, verbose) -> None:
+    """Check the pages that are due (cron calls this), after reading feeds."""
+    config = _config(ctx)
+    _open(config, write=True).close()  # fail on an unusable store before any fetching
+    lock = RunLock(config.db)
+    if not lock.acquire(wait=wait or config.run.lock == "wait"):
+        click.echo(f"archive: another run is active (pid {lock.holder() or '?'}); exiting", err=True)
+        ctx.exit(EXIT_OK)
+    try:
+        engine = Engine(config, progress=_progress_for(None))
+        summary = asyncio.run(engine.run(check_all=check_all, limit=limit,
+                                         max_runtime=max_runtime, discover=not no_discover))
+    finally:
+        lock.release()
+    for outcome in summary.outcomes:
+        if outcome.outcome == "error" and outcome.report:
+            _err(f"{outcome.url}: error {outcome.error_kind}: {outcome.message}")
+    for line in summary.discovery_errors:
+        _err(f"feed {line}")
+    counts = summary.counts()
+    if as_json:
+        click.echo(json.dumps(counts, indent=2))
+    elif verbose or sys.stderr.isatty():
+        _err(_summary_line(counts))
+    reported = any(o.outcome == "error" and o.report for o in summary.outcomes)
+    ctx.exit(EXIT_FAILED if reported else EXIT_OK)
+
+
+# -- reading commands ----------------------------------------------------------------------
+
+
+@cli.command(name="list")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most N pages.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_pages(ctx, limit, as_json) -> None:
+    """Tracked pages with their latest version, title and last check."""
+    with _open(_config(ctx)) as archive:
+        pages = archive.pages(limit=limit)
+    rows = [
+        {"url": p.url, "state": p.state, "versions": p.latest_version, "title": p.title,
+         "last_checked_at": p.last_checked_at, "next_check_at": p.next_check_at,
+         "last_error": p.last_error_kind}
+        for p in pages
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = "" if row["state"] == "active" else f" [{row['state']}]"
+        error = f" (last error: {row['last_error']})" if row["last_error"] else ""
+        click.echo(f"{row['url']}{state}\n  v{row['versions']}  {row['title'] or '(no title yet)'}"
+                   f"\n  checked {row['last_checked_at'] or 'never'}{error}")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--hide-minor", is_flag=True, help="Hide versions flagged minor.")
+@click.pass_context
+def history(ctx, url, as_json, hide_minor) -> None:
+    """The versions of a page: when, what changed, how much."""
+    with _open(_config(ctx)) as archive:
+        versions = archive.history(_resolve(archive, url))
+    if hide_minor:
+        versions = [v for v in versions if "minor" not in v.flags]
+    entries = [history_entry(v) for v in versions]
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    for e in entries:
+        flags = f" [{', '.join(e['flags'])}{' of v' + str(e['revert_of']) if e['revert_of'] else ''}]" if e["flags"] else ""
+        changed = ", ".join(e["changed"]) or "first capture"
+        click.echo(f"v{e['version']}  {e['captured_at']}  +{e['words_added']}/-{e['words_removed']} words"
+                   f"  {changed}{flags}\n    {e['title'] or ''}")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--version", "number", help="Version number, first, latest, prev, or a date.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "text", "json"]),
+              default="markdown", show_default=True)
+@click.pass_context
+def show(ctx, url, number, fmt) -> None:
+    """Print one version of a page (the latest by default)."""
+    with _open(_config(ctx)) as archive:
+        key = _resolve(archive, url)
+        version = _pick_version(archive, key, number or "latest")
+    if fmt == "json":
+        click.echo(json.dumps(version_to_json(version), indent=2, ensure_ascii=False))
+    elif fmt == "text":
+        click.echo(render_text(version), nl=False)
+    else:
+        click.echo(render_markdown(version), nl=False)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--from", "from_", help="Version: number, first, latest, prev, or a date.")
+@click.option("--to", help="Version: number, first, latest, prev, or a date (default latest).")
+@click.option("--format", "fmt", type=click.Choice(["text", "unified", "html", "json"]),
+              default="text", show_default=True)
+@click.option("--context", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Unchanged paragraphs shown around each change.")
+@click.option("--color/--no-color", default=None, help="Colour the text diff (default: on a terminal).")
+@click.pass_context
+def diff(ctx, url, from_, to, fmt, context, color) -> None:
+    """Show what changed between two versions (by default the latest two)."""
+    with _open(_config(ctx)) as archive:
+        key = _resolve(archive, url)
+        new = _pick_version(archive, key, to or "latest")
+        if from_ is None:
+            if new.number == 1:
+                raise _Fail(f"{key}: only one version, nothing to diff", EXIT_FAILED)
+            old = archive.version(key, new.number - 1)
+        else:
+            old = _pick_version(archive, key, from_, relative_to=new.number)
+    result = diff_versions(old, new)
+    if fmt == "json":
+        click.echo(json.dumps(diff_to_json(result), indent=2, ensure_ascii=False))
+    elif fmt == "html":
+        click.echo(render_html(result, context=context), nl=False)
+    elif fmt == "unified":
+        click.echo(render_unified(result, context=context), nl=False)
+    else:
+        use_color = sys.stdout.isatty() if color is None else color
+        click.echo(render_diff_text(result, color=use_color, context=context), nl=False)
+
+
+def _pick_version(archive: Archive, key: str, spec: str, *, relative_to: int | None = None):
+    spec = spec.strip().lower()
+    latest = archive.page(key).latest_version
+    if latest == 0:
+        raise _Fail(f"{key}: no version captured yet", EXIT_FAILED)
+    if spec == "latest":
+        return archive.version(key, latest)
+    if spec == "first":
+        return archive.version(key, 1)
+    if spec == "prev":
+        base = relative_to or latest
+        return archive.version(key, max(1, base - 1))
+    if spec.lstrip("-").isdigit():
+        return archive.version(key, int(spec))
+    try:
+        moment = datetime.fromisoformat(spec.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise _Fail(
+            f"version {spec!r}: use a number, first, latest, prev, or a date like 2025-01-20",
+            EXIT_USAGE,
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+        if len(spec) == 10:  # a bare date means the end of that day
+            moment = moment.replace(hour=23, minute=59, second=59)
+    return archive.version_at(key, moment)
+
+
+# -- feeds ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def feeds() -> None:
+    """Feeds and sitemaps that `archive run` reads to discover new articles."""
+
+
+@feeds.command(name="add")
+@click.argument("urls", nargs=-1, required=True)
+@click.pass_context
+def feeds_add(ctx, urls) -> None:
+    """Register feeds, sitemaps or home pages (their feeds are found)."""
+    keys = [_url_key(url) for url in urls]
+    with _open(_config(ctx.parent), write=True) as archive:
+        store = FeedStore(archive)
+        for key in keys:
+            click.echo(f"{key}: {'added' if store.add(key) else 'already registered'}")
+
+
+@feeds.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def feeds_list(ctx, as_json) -> None:
+    """Registered feeds with their last check."""
+    with _open(_config(ctx.parent), write=True) as archive:
+        rows = FeedStore(archive).all()
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in rows], indent=2))
+        return
+    for row in rows:
+        error = f"  error: {row.last_error}" if row.last_error else ""
+        click.echo(f"{row.url}  checked {row.last_checked_at or 'never'}"
+                   f"  {row.links_found} pages found{error}")
+
+
+@feeds.command(name="remove")
+@click.argument("url")
+@click.pass_context
+def feeds_remove(ctx, url) -> None:
+    """Stop reading a feed (pages it found stay tracked)."""
+    with _open(_config(ctx.parent), write=True) as archive:
+        FeedStore(archive).remove(_url_key(url))
+    click.echo(f"{_url_key(url)}: removed")
+
+
+# -- output helpers ------------------------------------------------------------------------
+
+
+def _print_outcome(outcome: PageOutcome) -> None:
+    if outcome.outcome == "error":
+        _err(f"{outcome.url}: error {outcome.error_kind}: {outcome.message}")
+    elif outcome.outcome == "new_version":
+        detail = f" ({', '.join(outcome.changed)})" if outcome.changed else ""
+        flags = f" [{', '.join(outcome.flags)}]" if outcome.flags else ""
+        click.echo(f"{outcome.url}: new version {outcome.version}{detail}{flags}")
+    elif outcome.version:
+        click.echo(f"{outcome.url}: unchanged (version {outcome.version})")
+    else:
+        click.echo(f"{outcome.url}: not modified (no version yet)")
+
+
+def _outcome_json(o: PageOutcome) -> dict:
+    return {"url": o.url, "outcome": o.outcome, "version": o.version, "changed": list(o.changed),
+            "flags": list(o.flags), "error_kind": o.error_kind, "message": o.message}
+
+
+def _summary_line(counts: dict) -> str:
+    errors = ", ".join(f"{k} {v}" for k, v in counts["errors_by_kind"].items())
+    return (f"checked {counts['checked']}: {counts['new_versions']} new versions, "
+            f"{counts['unchanged']} unchanged, {counts['not_modified']} not modified, "
+            f"{counts['errors']} errors{' (' + errors + ')' if errors else ''}; "
+            f"{counts['new_pages']} new pages found; {counts['duration']:.1f} s"
+            + ("; stopped at the time budget" if counts["stopped_early"] else ""))
+
+
+def _progress_for(total: int | None):
+    if not sys.stderr.isatty():
+        return None
+    from .progress import RichProgress
+
+    return RichProgress()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: translate every expected error into one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="archive", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        _err("aborted")
+        return EXIT_FAILED
+    except _Fail as exc:
+        _err(str(exc))
+        return exc.code
+    except (ConfigError, UsageError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except NotFound as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    except (PalimpsestError, StoreError) as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
