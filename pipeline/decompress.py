@@ -1,0 +1,232 @@
+"""Bounded, incremental decoding of HTTP content codings (gzip, deflate, br, zstd).
+
+httpx decodes whatever the server sends with no cap on the output, so a few hundred bytes of
+brotli can become hundreds of MiB. Here every stage produces output in pieces of at most
+``CHUNK`` bytes and counts what it produced; past ``limit`` it raises ``DecodeLimit``.
+Corrupt or truncated data raises ``DecodeFailed``. Both are translated by the fetcher.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+
+import brotli
+import zstandard
+
+__all__ = ["CHUNK", "DecodeFailed", "DecodeLimit", "BodyDecoder", "GZIP_MAGIC"]
+
+CHUNK = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+class DecodeLimit(Exception):
+    """A stage produced more than its limit."""
+
+
+class DecodeFailed(Exception):
+    """The data is not valid for its declared coding (or is truncated)."""
+
+
+class _Stage:
+    name = "identity"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.produced = 0
+
+    def _count(self, piece: bytes) -> bytes:
+        self.produced += len(piece)
+        if self.produced > self.limit:
+            raise DecodeLimit(f"{self.name} output exceeds {self.limit} bytes")
+        return piece
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if data:
+            yield self._count(data)
+
+    def finish(self) -> Iterator[bytes]:
+        return iter(())
+
+
+class _Zlib(_Stage):
+    """gzip (possibly several members) or deflate (zlib-wrapped, or raw as some servers send)."""
+
+    def __init__(self, limit: int, name: str) -> None:
+        super().__init__(limit)
+        self.name = name
+        self._wbits = 16 + zlib.MAX_WBITS if name == "gzip" else zlib.MAX_WBITS
+        self._obj = zlib.decompressobj(self._wbits)
+        self._seen_input = False
+
+    def _run(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self._obj.decompress(data, CHUNK)
+            except zlib.error as exc:
+                if self.name == "deflate" and not self._seen_input and self._wbits > 0:
+                    # "deflate" is often raw DEFLATE without the zlib header.
+                    self._wbits = -zlib.MAX_WBITS
+                    self._obj = zlib.decompressobj(self._wbits)
+                    continue
+                raise DecodeFailed(f"bad {self.name} data: {exc}") from exc
+            self._seen_input = True
+            if out:
+                yield self._count(out)
+            if self._obj.eof:
+                rest = self._obj.unused_data.lstrip(b"\x00")
+                if self.name == "gzip" and rest.startswith(b"\x1f\x8b"):
+                    self._obj = zlib.decompressobj(self._wbits)  # next gzip member
+                    data = rest
+                    continue
+                return  # trailing garbage after the stream is ignored, as browsers do
+            data = self._obj.unconsumed_tail
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._obj.eof and not (self.name == "gzip" and data.startswith(b"\x1f\x8b")):
+            return
+        if self._obj.eof:
+            self._obj = zlib.decompressobj(self._wbits)
+        yield from self._run(data)
+
+    def finish(self) -> Iterator[bytes]:
+        if not self._seen_input:
+            return
+        out = self._obj.flush()
+        if out:
+            yield self._count(out)
+        if not self._obj.eof:
+            raise DecodeFailed(f"truncated {self.name} data")
+
+
+class _Brotli(_Stage):
+    name = "br"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self._obj = brotli.Decompressor()
+        self._seen_input = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not data or self._obj.is_finished():
+            return  # trailing bytes after the stream end are ignored
+        self._seen_input = True
+        try:
+            out = self._obj.process(data, output_buffer_limit=CHUNK)
+            stalls = 0
+            # can_accept_more_data() only says the input was consumed; decoded output can
+            # still be pending, so drain with empty input until a call yields nothing.
+            while True:
+                if out:
+                    stalls = 0
+                    yield self._count(out)
+                elif self._obj.can_accept_more_data():
+                    return
+                else:
+                    stalls += 1
+                    if stalls > 3:
+                        raise DecodeFailed("br decoder made no progress")
+                out = self._obj.process(b"", output_buffer_limit=CHUNK)
+        except brotli.error as exc:
+            raise DecodeFailed(f"bad br data: {exc}") from exc
+
+    def finish(self) -> Iterator[bytes]:
+        if self._seen_input and not self._obj.is_finished():
+            raise DecodeFailed("truncated br data")
+        return iter(())
+
+
+class _ZstdSink:
+    """Receives zstd output; raising here aborts the decompressor mid-write (bomb stop)."""
+
+    def __init__(self, stage: _Zstd) -> None:
+        self.stage = stage
+        self.pieces: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.pieces.append(self.stage._count(bytes(data)))
+        return len(data)
+
+
+class _Zstd(_Stage):
+    name = "zstd"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self._sink = _ZstdSink(self)
+        # zstandard's decompressobj has no max_length; its stream_writer hands output to
+        # our sink in write_size pieces, and the sink stops it at the limit.
+        self._writer = zstandard.ZstdDecompressor().stream_writer(self._sink, write_size=CHUNK)
+        self._head = b""
+        self._expected: int | None = None
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not data:
+            return
+        if self._expected is None and len(self._head) < 18:
+            self._head += data[:18]
+            self._expected = _frame_content_size(self._head)
+        try:
+            self._writer.write(data)
+        except zstandard.ZstdError as exc:
+            raise DecodeFailed(f"bad zstd data: {exc}") from exc
+        pieces, self._sink.pieces = self._sink.pieces, []
+        yield from pieces
+
+    def finish(self) -> Iterator[bytes]:
+        # Truncation is only detectable when the frame header declares its size.
+        if self._expected is not None and self.produced < self._expected:
+            raise DecodeFailed("truncated zstd data")
+        return iter(())
+
+
+def _frame_content_size(head: bytes) -> int | None:
+    try:
+        size = zstandard.get_frame_parameters(head).content_size
+    except zstandard.ZstdError:
+        return None
+    return None if size == zstandard.CONTENTSIZE_UNKNOWN else size
+
+
+def _make_stage(coding: str, limit: int) -> _Stage:
+    if coding in ("gzip", "x-gzip"):
+        return _Zlib(limit, "gzip")
+    if coding == "deflate":
+        return _Zlib(limit, "deflate")
+    if coding == "br":
+        return _Brotli(limit)
+    if coding == "zstd":
+        return _Zstd(limit)
+    if coding in ("identity", ""):
+        return _Stage(limit)
+    raise DecodeFailed(f"unsupported content coding {coding!r}")
+
+
+class BodyDecoder:
+    """Undo ``Content-Encoding`` codings (listed in the order they were applied).
+
+    ``limit`` caps the output of every stage, so neither the final body nor any
+    intermediate layer of stacked codings can grow past it by more than one CHUNK.
+    """
+
+    def __init__(self, codings: list[str], limit: int) -> None:
+        # Decode in reverse order of application: "gzip, br" means br is undone first.
+        self.codings = [c for c in codings if c not in ("identity", "")]
+        self._stages = [_make_stage(c, limit) for c in reversed(self.codings)]
+
+    def _through(self, index: int, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        if index == len(self._stages):
+            yield from pieces
+            return
+        stage = self._stages[index]
+        for piece in pieces:
+            yield from self._through(index + 1, stage.feed(piece))
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decoded pieces for this raw chunk, produced lazily."""
+        return self._through(0, iter((data,)))
+
+    def finish(self) -> Iterator[bytes]:
+        """Flush every stage in order, checking none was truncated."""
+        for index, stage in enumerate(self._stages):
+            yield from self._through(index + 1, stage.finish())

@@ -1,0 +1,541 @@
+"""The fetch stage: one guarded HTTP exchange per URL, Target -> FetchResult.
+
+This is the only module that imports httpx. httpx is used for HTTP/1.1 framing and TLS; the
+rest is done here because httpx leaves it open (LESSONS.md §5):
+
+- a total deadline over the whole exchange, redirects and body included;
+- redirects followed by hand, each hop re-checked (scheme, SSRF guard, credentials);
+- the raw body read as a stream and decoded with a cap (``pipeline.decompress``);
+- the SSRF guard applied again to the *resolved* address at connect time
+  (``_GuardedBackend``), so DNS rebinding cannot reach a private address;
+- TLS verification that cannot be turned off.
+
+Every failure is a ``FetchError`` with a ``kind``; ``BlockedError`` when nothing was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+
+import httpcore
+import httpx
+
+from pipeline import netguard
+from pipeline.charset import decode_html
+from pipeline.decompress import GZIP_MAGIC, BodyDecoder, DecodeFailed, DecodeLimit
+from pipeline.errors import BlockedError, FetchError
+from pipeline.models import FetchResult, Target
+from pipeline.settings import FetchSettings
+
+__all__ = ["Fetcher", "parse_retry_after"]
+
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+FEED_ACCEPT = (
+    "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,"
+    "text/plain;q=0.8,*/*;q=0.1"
+)
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip", "application/octet-stream"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")
+_SNIFF = 1024
+_BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF", b"\x00\x00\x01\x00")
+_HTML_SNIFF_RE = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|script|!--)[\s>/]",
+    re.IGNORECASE,
+)
+
+
+def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float | None:
+    """Seconds to wait from a Retry-After value (delay-seconds or HTTP-date), capped.
+
+    None when absent or unparseable; a date in the past gives 0. Never raises.
+    """
+    try:
+        if value is None:
+            return None
+        text = value.strip()
+        if not text or len(text) > 100:
+            return None
+        if text.isascii() and text.isdigit():
+            # Huge digit strings would be slow (or refused) to convert; they are "cap" anyway.
+            seconds = float(int(text)) if len(text) <= 12 else float("inf")
+            return max(0.0, min(seconds, cap))
+        when = parsedate_to_datetime(text)
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        return max(0.0, min((when - now).total_seconds(), cap))
+    except Exception:  # any malformed header is simply "not given"
+        return None
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves the host itself, checks every address, then connects to a checked IP.
+
+    httpcore still passes the original host name to ``start_tls``, so SNI and certificate
+    host-name checks are unchanged.
+    """
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self._allow_private = allow_private
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            addresses = await netguard.resolve_checked(
+                host, port, allow_private=self._allow_private
+            )
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc}") from exc
+        last: Exception | None = None
+        for ip in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    ip, port, timeout=timeout, local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with its connection pool swapped for one using ``_GuardedBackend``."""
+
+    def __init__(self, ssl_context: ssl.SSLContext, *, allow_private: bool, limits: int) -> None:
+        super().__init__(verify=ssl_context, trust_env=False)
+        # Private attribute, but the only seam for a network backend; test_netguard's
+        # rebinding test fails loudly if a new httpx stops using it.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits,
+            max_keepalive_connections=limits,
+            keepalive_expiry=5.0,
+            network_backend=_GuardedBackend(allow_private=allow_private),
+        )
+
+
+def _verified_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
+    if verify is True:
+        return httpx.create_ssl_context(verify=True, trust_env=False)
+    if (
+        isinstance(verify, ssl.SSLContext)
+        and verify.verify_mode == ssl.CERT_REQUIRED
+        and verify.check_hostname
+    ):
+        return verify
+    raise ValueError("TLS verification cannot be turned off")
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    default = 443 if url.scheme == "https" else 80
+    return url.scheme, url.host, url.port or default
+
+
+def _media_type(value: str | None) -> tuple[str | None, str | None]:
+    """(media type, charset) from a Content-Type header value."""
+    if not value:
+        return None, None
+    kind, _, params = value.partition(";")
+    charset = None
+    for param in params.split(";"):
+        name, _, val = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = val.strip().strip("\"'") or None
+    return kind.strip().lower() or None, charset
+
+
+def _is_textish(media: str) -> bool:
+    return (
+        media.startswith("text/")
+        or media in ("application/xml", "application/json", "application/x-rss+xml")
+        or media.endswith(("+xml", "+json"))
+    )
+
+
+def _has_ssl_cause(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, ssl.SSLError | ssl.CertificateError):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+@dataclass
+class _Exchange:
+    """State of one URL's exchange, kept for error reports."""
+
+    url: str
+    current: str
+    hops: list[str] = field(default_factory=list)
+
+    def error(self, message: str, kind: str, **extra) -> FetchError:
+        return FetchError(message, kind=kind, url=self.url, final_url=self.current, **extra)
+
+
+class Fetcher:
+    """Fetches one URL per call, with every guard on. Use as an async context manager."""
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._settings = settings
+        ctx = _verified_context(verify)
+        if transport is None:
+            transport = _GuardedTransport(
+                ctx,
+                allow_private=settings.allow_private_networks,
+                limits=max(1, settings.concurrency),
+            )
+        # Extra headers (e.g. a consent cookie) go only to the origin of the requested URL.
+        self._extra_headers = dict(headers or {})
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,  # an environment proxy would bypass the address guard
+            # Refuse all cookies: pages are fetched as a stateless first visit.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            timeout=httpx.Timeout(
+                settings.read_timeout,
+                connect=settings.connect_timeout,
+                read=settings.read_timeout,
+                write=settings.read_timeout,
+                pool=settings.timeout,
+            ),
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip"},
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, target: Target) -> FetchResult:
+        """One attempt at an HTML page (no retries), following redirects."""
+        return await self._run(
+            target.url,
+            accept=HTML_ACCEPT,
+            max_bytes=self._settings.max_bytes,
+            etag=target.etag,
+            last_modified=target.last_modified,
+            html_only=True,
+        )
+
+    async def fetch_bytes(
+        self,
+        url: str,
+        *,
+        accept: str = FEED_ACCEPT,
+        max_bytes: int | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchResult:
+        """Same guards, for robots.txt, feeds and sitemaps: any text-ish type, empty allowed."""
+        return await self._run(
+            url,
+            accept=accept,
+            max_bytes=self._settings.max_bytes if max_bytes is None else max_bytes,
+            etag=etag,
+            last_modified=last_modified,
+            html_only=False,
+        )
+
+    async def _run(self, url: str, **kwargs) -> FetchResult:
+        netguard.check_url(url, allow_private=self._settings.allow_private_networks)
+        state = _Exchange(url=url, current=url)
+        fetched_at = datetime.now(UTC)
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self._settings.timeout):
+                return await self._follow(state, fetched_at, started, **kwargs)
+        except TimeoutError as exc:
+            raise state.error(
+                f"no complete answer within the {self._settings.timeout:g}s deadline", "timeout"
+            ) from exc
+
+    def _request_headers(self, url: httpx.URL, first: httpx.URL, **kwargs) -> dict[str, str]:
+        headers = {"Accept": kwargs["accept"]}
+        if kwargs.get("etag"):
+            headers["If-None-Match"] = kwargs["etag"]
+        if kwargs.get("last_modified"):
+            headers["If-Modified-Since"] = kwargs["last_modified"]
+        same_origin = _origin(url) == _origin(first)
+        for name, value in self._extra_headers.items():
+            if same_origin or name.lower() not in _SECRET_HEADERS:
+                headers[name] = value
+        return headers
+
+    async def _follow(self, state: _Exchange, fetched_at, started, **kwargs) -> FetchResult:
+        first = httpx.URL(state.url)
+        url = first
+        max_redirects = self._settings.max_redirects
+        while True:
+            netguard.check_host(
+                url.host, allow_private=self._settings.allow_private_networks, url=state.url
+            )
+            request = self._client.build_request(
+                "GET", url, headers=self._request_headers(url, first, **kwargs)
+            )
+            response = await self._send(state, request)
+            try:
+                if response.status_code in _REDIRECTS:
+                    url = self._next_hop(state, url, first, response)
+                    if len(state.hops) > max_redirects:
+                        raise state.error(
+                            f"more than {max_redirects} redirects", "too_many_redirects"
+                        )
+                    continue
+                return await self._finish(state, response, fetched_at, started, **kwargs)
+            finally:
+                await response.aclose()
+
+    def _next_hop(
+        self, state: _Exchange, url: httpx.URL, first: httpx.URL, response: httpx.Response
+    ) -> httpx.URL:
+        location = response.headers.get("location", "").strip()
+        status = response.status_code
+        if not location:
+            raise state.error(f"redirect {status} without a Location", "bad_redirect", status=status)
+        try:
+            target = url.join(location)
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            raise state.error(
+                f"redirect to an invalid URL {location[:200]!r}", "bad_redirect", status=status
+            ) from exc
+        if target.scheme not in ("http", "https") or not target.host:
+            raise state.error(
+                f"redirect to a non-http(s) URL {location[:200]!r}", "bad_redirect", status=status
+            )
+        # Userinfo only ever goes back to the origin it was given for.
+        target = target.copy_with(userinfo=b"")
+        if first.userinfo and _origin(target) == _origin(first):
+            target = target.copy_with(userinfo=first.userinfo)
+        visited = [*state.hops, state.current]
+        state.hops.append(state.current)
+        state.current = str(target)
+        if any(httpx.URL(v).copy_with(userinfo=b"") == target.copy_with(userinfo=b"") for v in visited):
+            raise state.error(f"redirect loop back to {target}", "too_many_redirects", status=status)
+        try:
+            netguard.check_url(str(target), allow_private=self._settings.allow_private_networks)
+        except BlockedError as exc:
+            raise BlockedError(
+                f"redirect refused: {exc}", kind=exc.kind, url=state.url, final_url=state.current
+            ) from exc
+        return target
+
+    async def _send(self, state: _Exchange, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._client.send(request, stream=True)
+        except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+            raise self._translate(state, exc) from exc
+
+    def _translate(self, state: _Exchange, exc: BaseException) -> FetchError:
+        if isinstance(exc, httpx.TimeoutException):
+            return state.error(f"timed out: {type(exc).__name__}", "timeout")
+        if _has_ssl_cause(exc):
+            return state.error(f"TLS failure: {exc}", "tls")
+        if isinstance(exc, httpx.ConnectError):
+            return state.error(f"cannot connect: {exc}", "connect")
+        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+            return state.error(f"unsupported URL: {exc}", "blocked_scheme")
+        if isinstance(exc, OSError) and not isinstance(exc, httpx.HTTPError):
+            return state.error(f"network error: {exc}", "connect")
+        return state.error(f"protocol error: {exc or type(exc).__name__}", "protocol")
+
+    def _status_error(self, state: _Exchange, response: httpx.Response) -> FetchError:
+        status = response.status_code
+        reason = f"HTTP {status} {response.reason_phrase}".strip()
+        if status == 404:
+            return state.error(reason, "not_found", status=status)
+        if status == 410:
+            return state.error(reason, "gone", status=status)
+        if status in (429, 503):
+            wait = parse_retry_after(
+                response.headers.get("retry-after"),
+                now=datetime.now(UTC),
+                cap=self._settings.retry_after_cap,
+            )
+            return state.error(reason, "retry_later", status=status, retry_after=wait)
+        return state.error(reason, "http_status", status=status)
+
+    async def _finish(self, state, response, fetched_at, started, **kwargs) -> FetchResult:
+        status = response.status_code
+        headers = response.headers
+        common = dict(
+            url=state.url,
+            final_url=state.current,
+            status=status,
+            headers=tuple(headers.multi_items()),
+            fetched_at=fetched_at,
+            redirects=tuple(state.hops),
+        )
+        if status == 304:
+            return FetchResult(
+                **common,
+                duration=time.monotonic() - started,
+                etag=headers.get("etag") or kwargs.get("etag"),
+                last_modified=headers.get("last-modified") or kwargs.get("last_modified"),
+                not_modified=True,
+            )
+        if not 200 <= status < 300:
+            raise self._status_error(state, response)
+        media, charset = _media_type(headers.get("content-type"))
+        body = await self._read_body(state, response, media, **kwargs)
+        text, encoding = decode_html(body, charset)
+        return FetchResult(
+            **common,
+            duration=time.monotonic() - started,
+            body=body,
+            text=text,
+            encoding=encoding,
+            content_type=media,
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+            body_sha256=hashlib.sha256(body).hexdigest(),
+        )
+
+    async def _read_body(self, state, response, media, *, max_bytes, html_only, **_) -> bytes:
+        length = response.headers.get("content-length", "").strip()
+        if length.isdigit() and int(length) > max_bytes:
+            raise state.error(
+                f"Content-Length {length} exceeds the {max_bytes}-byte cap", "too_large",
+                status=response.status_code,
+            )
+        if media is not None:
+            allowed = media in _HTML_TYPES if html_only else (
+                _is_textish(media) or media in _GZIP_TYPES
+            )
+            if not allowed:
+                raise state.error(
+                    f"content type {media!r} is not {'HTML' if html_only else 'text'}",
+                    "content_type", status=response.status_code,
+                )
+        codings = [
+            c.strip().lower()
+            for c in response.headers.get("content-encoding", "").split(",")
+            if c.strip()
+        ]
+        reader = _BodyReader(state, codings, max_bytes, media, html_only, response.status_code)
+        try:
+            async for chunk in response.aiter_raw():
+                reader.feed(chunk)
+            reader.finish()
+        except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+            raise self._translate(state, exc) from exc
+        if html_only and not reader.body:
+            raise state.error("empty body", "empty", status=response.status_code)
+        return reader.body
+
+
+class _BodyReader:
+    """Accumulates the decoded body under the caps, sniffing its type on the way."""
+
+    def __init__(self, state, codings, max_bytes, media, html_only, status) -> None:
+        self._state = state
+        self._codings = codings
+        self._max = max_bytes
+        self._media = media
+        self._html_only = html_only
+        self._status = status
+        self._decoder: BodyDecoder | None = None
+        self._head = b""  # raw bytes held until the gzip magic check can be made
+        self._raw = 0
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._sniffed = False
+        self._gzip_sniffed = False
+        self.body = b""
+
+    def _fail(self, message: str, kind: str) -> FetchError:
+        return self._state.error(message, kind, status=self._status)
+
+    def feed(self, chunk: bytes) -> None:
+        self._raw += len(chunk)
+        if self._raw > self._max:
+            raise self._fail(f"body exceeds the {self._max}-byte cap", "too_large")
+        if self._decoder is None:
+            self._head += chunk
+            if len(self._head) < len(GZIP_MAGIC):
+                return
+            chunk, self._head = self._head, b""
+            self._start(chunk)
+        self._take(self._decoder.feed(chunk))
+
+    def _start(self, first: bytes) -> None:
+        codings = self._codings
+        if not codings and first.startswith(GZIP_MAGIC):
+            # Gzip without Content-Encoding (.gz sitemaps, misconfigured servers).
+            codings, self._gzip_sniffed = ["gzip"], True
+        try:
+            self._decoder = BodyDecoder(codings, self._max)
+        except DecodeFailed as exc:
+            raise self._fail(str(exc), "decoding") from exc
+
+    def _take(self, pieces) -> None:
+        try:
+            for piece in pieces:
+                self._size += len(piece)
+                if self._size > self._max:
+                    raise self._fail(f"decoded body exceeds the {self._max}-byte cap", "too_large")
+                self._parts.append(piece)
+                if not self._sniffed and self._size >= _SNIFF:
+                    self._sniff()
+        except DecodeLimit as exc:
+            raise self._fail(f"decoded body exceeds the {self._max}-byte cap", "too_large") from exc
+        except DecodeFailed as exc:
+            raise self._fail(str(exc), "decoding") from exc
+
+    def finish(self) -> None:
+        if self._decoder is None:
+            if not self._head:
+                return
+            self._start(self._head)
+            self._take(self._decoder.feed(self._head))
+        self._take(self._decoder.finish())
+        if not self._sniffed and self._size:
+            self._sniff()
+        self.body = b"".join(self._parts)
+        self._parts = []
+
+    def _sniff(self) -> None:
+        self._sniffed = True
+        head = b"".join(self._parts)[:_SNIFF]
+        if head.startswith(_BINARY_MAGIC):
+            raise self._fail("body is binary (PDF, image or archive), not a page", "content_type")
+        if self._html_only:
+            if self._media is None and not _HTML_SNIFF_RE.search(head):
+                raise self._fail("no Content-Type and the body does not look like HTML", "content_type")
+        elif self._media in _GZIP_TYPES and not self._gzip_sniffed:
+            raise self._fail(f"content type {self._media!r} is not text", "content_type")
