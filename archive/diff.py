@@ -42,6 +42,13 @@ _MAX_PAIRINGS = 40_000
 # back. Ideographs and kana are one token each, since those scripts put no spaces between words.
 _TOKEN = re.compile(r"\s+|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\w+|[^\w\s]")
 _WORD = re.compile(r"\w+")
+# Coarser units for alignment: a word or symbol with the whitespace after it. Matching on
+# these avoids both slow and spurious matches on the ubiquitous single-space token.
+_UNIT = re.compile(r"(?:[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\w+|[^\w\s])\s*|\s+")
+# A sentence ends at terminal punctuation (and closing quotes) followed by space, or at 。！？.
+_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u00bb\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f]+\s*")
+# Above this many token pairs, a word diff lets difflib ignore very frequent tokens.
+_MAX_WORD_WORK = 25_000_000
 
 
 @dataclass(frozen=True)
@@ -154,25 +161,68 @@ def _absorb_gaps(ops: list[WordOp]) -> list[WordOp]:
     return out
 
 
-def _word_ops(old: str, new: str) -> list[WordOp]:
-    """Word-level ops turning ``old`` into ``new`` (both single paragraphs or any text)."""
+def _trimmed(old: str, new: str) -> list[tuple[str, str, str]]:
+    """A changed piece with the fine tokens both sides share at its edges split off as equal."""
     a, b = _tokens(old), _tokens(new)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    raw: list[tuple[str, str, str]] = []
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    head, tail = "".join(a[:start]), "".join(a[len(a) - end :])
+    middle_a, middle_b = "".join(a[start : len(a) - end]), "".join(b[start : len(b) - end])
+    return [("equal", head, head), ("change", middle_a, middle_b), ("equal", tail, tail)]
+
+
+def _unit_pieces(old: str, new: str) -> list[tuple[str, str, str]]:
+    """Diff two stretches of text by words (each carrying its trailing whitespace)."""
+    a, b = _UNIT.findall(old), _UNIT.findall(new)
+    # difflib's popularity heuristic loses precision, so it is kept for pathological sizes.
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=len(a) * len(b) > _MAX_WORD_WORK)
+    pieces: list[tuple[str, str, str]] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         left, right = "".join(a[i1:i2]), "".join(b[j1:j2])
-        if tag == "equal":
-            raw.append(("equal", left, right))
-        else:
-            raw.append(("change", left, right))
-    return _coalesce(raw)
+        pieces += [("equal", left, right)] if tag == "equal" else _trimmed(left, right)
+    return pieces
 
 
-def _similarity(a: Counter[str], b: Counter[str]) -> float:
-    total = sum(a.values()) + sum(b.values())
-    if not total:
-        return 1.0
-    return 2 * sum((a & b).values()) / total
+def _sentences(text: str) -> list[str]:
+    cuts = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)]) if j > i]
+
+
+def _word_ops(old: str, new: str) -> list[WordOp]:
+    """Word-level ops turning ``old`` into ``new``: sentences aligned first, then words."""
+    a, b = _sentences(old), _sentences(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    pieces: list[tuple[str, str, str]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        left, right = "".join(a[i1:i2]), "".join(b[j1:j2])
+        pieces += [("equal", left, right)] if tag == "equal" else _unit_pieces(left, right)
+    return _coalesce(pieces)
+
+
+def _similarities(old: list[str], new: list[str]) -> list[list[float]]:
+    """Dice coefficient of the word multisets of every (old, new) paragraph pair."""
+    bags_a = [Counter(_WORD.findall(p.casefold())) for p in old]
+    bags_b = [Counter(_WORD.findall(p.casefold())) for p in new]
+    sizes_b = [sum(bag.values()) for bag in bags_b]
+    postings: dict[str, list[tuple[int, int]]] = {}
+    for j, bag in enumerate(bags_b):
+        for word, count in bag.items():
+            postings.setdefault(word, []).append((j, count))
+    rows = []
+    for bag in bags_a:
+        shared = [0] * len(new)
+        for word, count in bag.items():
+            for j, other in postings.get(word, ()):
+                shared[j] += min(count, other)
+        size_a = sum(bag.values())
+        rows.append(
+            [2 * s / (size_a + size_b) if size_a + size_b else 1.0 for s, size_b in zip(shared, sizes_b)]
+        )
+    return rows
 
 
 def _pair(old: list[str], new: list[str]) -> list[tuple[int, int]]:
@@ -180,9 +230,7 @@ def _pair(old: list[str], new: list[str]) -> list[tuple[int, int]]:
     n, m = len(old), len(new)
     if n * m > _MAX_PAIRINGS:
         return []
-    bags_a = [Counter(_WORD.findall(p.casefold())) for p in old]
-    bags_b = [Counter(_WORD.findall(p.casefold())) for p in new]
-    sim = [[_similarity(x, y) for y in bags_b] for x in bags_a]
+    sim = _similarities(old, new)
     score = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
