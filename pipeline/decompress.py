@@ -18,6 +18,9 @@ __all__ = ["CHUNK", "DecodeFailed", "DecodeLimit", "BodyDecoder", "GZIP_MAGIC"]
 
 CHUNK = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b\x08"
+# brotli grows its output buffer in blocks (about 32 KiB, then 96 KiB), so the limit is a
+# hint: below 32 KiB every piece stays under ~32 KiB, at 64 KiB pieces reach ~96 KiB.
+_BROTLI_LIMIT = 16 * 1024
 
 
 class DecodeLimit(Exception):
@@ -112,7 +115,7 @@ class _Brotli(_Stage):
             return  # trailing bytes after the stream end are ignored
         self._seen_input = True
         try:
-            out = self._obj.process(data, output_buffer_limit=CHUNK)
+            out = self._obj.process(data, output_buffer_limit=_BROTLI_LIMIT)
             stalls = 0
             # can_accept_more_data() only says the input was consumed; decoded output can
             # still be pending, so drain with empty input until a call yields nothing.
@@ -126,7 +129,7 @@ class _Brotli(_Stage):
                     stalls += 1
                     if stalls > 3:
                         raise DecodeFailed("br decoder made no progress")
-                out = self._obj.process(b"", output_buffer_limit=CHUNK)
+                out = self._obj.process(b"", output_buffer_limit=_BROTLI_LIMIT)
         except brotli.error as exc:
             raise DecodeFailed(f"bad br data: {exc}") from exc
 

@@ -165,11 +165,14 @@ def _parse_feed(body: bytes, url: str, content_type: str) -> Discovery:
         if target is None:
             continue
         # Raw dict reads: FeedParserDict answers "updated" with the published date when absent.
-        published = _iso(dict.get(entry, "published_parsed")) or _iso(dict.get(entry, "created_parsed"))
+        published = _iso(dict.get(entry, "published_parsed")) or _iso(
+            dict.get(entry, "created_parsed")
+        )
         updated = _iso(dict.get(entry, "updated_parsed"))
         if published is None and version in ("rss090", "rss10"):
             published = updated  # dc:date is RSS 1.0's only item date
-        links.append((target, dict(published=published, title=_clip(entry.get("title")), lastmod=updated)))
+        title = _clip(entry.get("title"))
+        links.append((target, dict(published=published, title=title, lastmod=updated)))
     return Discovery(links=_dedupe_links(links, url), sitemaps=(), feeds=(), kind=kind)
 
 
@@ -308,7 +311,9 @@ def _absolute(href: str | None, base: str) -> str | None:
         return None
 
 
-def _dedupe_links(items: Iterable[tuple[str | None, dict]], base: str) -> tuple[DiscoveredLink, ...]:
+def _dedupe_links(
+    items: Iterable[tuple[str | None, dict]], base: str
+) -> tuple[DiscoveredLink, ...]:
     seen: set[str] = set()
     out: list[DiscoveredLink] = []
     for href, extra in items:

@@ -16,6 +16,7 @@ Every failure is a ``FetchError`` with a ``kind``; ``BlockedError`` when nothing
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import re
 import ssl
@@ -24,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpcore
 import httpx
@@ -217,12 +217,13 @@ class Fetcher:
             )
         # Extra headers (e.g. a consent cookie) go only to the origin of the requested URL.
         self._extra_headers = dict(headers or {})
+        self._transport = transport
+        # The client only builds requests (default headers, timeouts) and owns the transport;
+        # no cookies are kept: every page is fetched as a stateless first visit.
         self._client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
             trust_env=False,  # an environment proxy would bypass the address guard
-            # Refuse all cookies: pages are fetched as a stateless first visit.
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             timeout=httpx.Timeout(
                 settings.read_timeout,
                 connect=settings.connect_timeout,
@@ -291,6 +292,9 @@ class Fetcher:
             headers["If-None-Match"] = kwargs["etag"]
         if kwargs.get("last_modified"):
             headers["If-Modified-Since"] = kwargs["last_modified"]
+        if url.userinfo:
+            pair = f"{url.username}:{url.password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         same_origin = _origin(url) == _origin(first)
         for name, value in self._extra_headers.items():
             if same_origin or name.lower() not in _SECRET_HEADERS:
@@ -356,10 +360,14 @@ class Fetcher:
         return target
 
     async def _send(self, state: _Exchange, request: httpx.Request) -> httpx.Response:
+        # Straight to the transport: AsyncClient.send would pre-parse every Location
+        # (raising on garbage) and apply cookies and auth we manage ourselves.
         try:
-            return await self._client.send(request, stream=True)
-        except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+            response = await self._transport.handle_async_request(request)
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ssl.SSLError) as exc:
             raise self._translate(state, exc) from exc
+        response.request = request
+        return response
 
     def _translate(self, state: _Exchange, exc: BaseException) -> FetchError:
         if isinstance(exc, httpx.TimeoutException):
@@ -427,12 +435,6 @@ class Fetcher:
         )
 
     async def _read_body(self, state, response, media, *, max_bytes, html_only, **_) -> bytes:
-        length = response.headers.get("content-length", "").strip()
-        if length.isdigit() and int(length) > max_bytes:
-            raise state.error(
-                f"Content-Length {length} exceeds the {max_bytes}-byte cap", "too_large",
-                status=response.status_code,
-            )
         if media is not None:
             allowed = media in _HTML_TYPES if html_only else (
                 _is_textish(media) or media in _GZIP_TYPES
@@ -442,6 +444,12 @@ class Fetcher:
                     f"content type {media!r} is not {'HTML' if html_only else 'text'}",
                     "content_type", status=response.status_code,
                 )
+        length = response.headers.get("content-length", "").strip()
+        if length.isdigit() and int(length) > max_bytes:
+            raise state.error(
+                f"Content-Length {length} exceeds the {max_bytes}-byte cap", "too_large",
+                status=response.status_code,
+            )
         codings = [
             c.strip().lower()
             for c in response.headers.get("content-encoding", "").split(",")

@@ -22,7 +22,6 @@ from pipeline.metadata_clean import (
 )
 from pipeline.metadata_sources import Sources
 
-_TITLE_WEIGHTS = {"jsonld": 1.0, "h1": 1.0, "og": 1.0, "twitter": 0.5, "title": 0.8, "fallback": 0.3}
 _PUBLISHED_META = (
     "article:published_time", "og:published_time", "datepublished", "article.published",
     "publishdate", "publish-date", "pubdate", "publication_date", "parsely-pub-date",
@@ -81,44 +80,43 @@ def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
 
 
 def choose_title(src: Sources, fb: Fallback, sites: list[str]) -> str | None:
-    voices: list[tuple[str, str]] = []  # (source, cleaned value)
-    for obj in src.jsonld[:3]:
-        value = obj.get("headline") or obj.get("name")
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if (text := clean_text(value, limit=600)):
-            voices.append(("jsonld", strip_site_affixes(text, sites)))
-            break
-    for h1 in src.h1[:5]:
-        if (text := clean_text(h1, limit=600)) and len(text) > 3:
-            voices.append(("h1", text))
-    for key, name in (("og:title", "og"), ("twitter:title", "twitter")):
-        if (text := _first_text(_meta(src, key), limit=600)):
-            voices.append((name, strip_site_affixes(text, sites)))
-    if (text := clean_text(src.title_tag, limit=600)):
-        voices.append(("title", strip_site_affixes(text, sites)))
-    if not voices and (text := clean_text(fb.title, limit=600)):
-        voices.append(("fallback", text))
+    """The publisher's declared headline, cleaned by agreement with the other voices.
+
+    Voices in order of trust: og:title, JSON-LD headline, the first <h1>, twitter:title, <title>
+    (each with site-name affixes stripped). The first voice wins, except that another voice's
+    value is taken when it is a separator-delimited part of the winner (a suffix the site-name
+    stripper did not know, such as a section or a date). Majority voting was
+    measured too and loses: see docs/BENCHMARKS.md.
+    """
+    voices = _title_voices(src, fb, sites)
     if not voices:
         return None
-    # Every voice's raw value and separator-delimited runs, to count agreement against.
-    spans = [(name, {fold(s) for s in title_segments(value)}) for name, value in voices]
-    best, best_score = None, -1.0
-    for rank, (name, value) in enumerate(voices):
-        key = fold(value)
-        if not key or fold(value) in {fold(s) for s in sites}:
-            continue
-        support: dict[str, float] = {}
-        for other, segs in spans:
-            if key in segs:
-                support[other] = _TITLE_WEIGHTS[other]
-        # One h1 among several is one voice; an h1 with no support elsewhere is doubtful.
-        score = sum(support.values()) - rank * 1e-3
-        if name == "h1" and len(support) == 1 and len(voices) > 2:
-            score -= 0.5
-        if score > best_score:
-            best, best_score = value, score
+    best = voices[0]
+    best_parts = {fold(p) for p in title_segments(best)[1:]}
+    for other in voices[1:]:
+        key = fold(other)
+        if key in best_parts and len(other) >= 0.4 * len(best):
+            return other
     return best
+
+
+def _title_voices(src: Sources, fb: Fallback, sites: list[str]) -> list[str]:
+    raw: list[str | None] = list(_meta(src, "og:title")[:1])
+    for obj in src.jsonld[:3]:
+        value = obj.get("headline") or obj.get("name")
+        raw.append(value[0] if isinstance(value, list) and value else value)
+        break
+    raw += src.h1[:1] + _meta(src, "twitter:title")[:1] + [src.title_tag, fb.title]
+    site_keys = {fold(s) for s in sites}
+    voices: list[str] = []
+    for value in raw:
+        text = clean_text(value, limit=600)
+        if not text or len(text) < 4:
+            continue
+        text = strip_site_affixes(text, sites)
+        if fold(text) not in site_keys and text not in voices:
+            voices.append(text)
+    return voices
 
 
 # --- authors ---------------------------------------------------------------------------------
@@ -128,21 +126,34 @@ def choose_authors(src: Sources, fb: Fallback, sites: list[str]) -> tuple[str, .
     persons, orgs = _jsonld_authors(src, sites)
     if persons:
         return tuple(persons)
+    # Byline-like elements are the noisiest voice (related-article teasers share the class):
+    # only the first one that yields a name is used, and before the organisations only when
+    # it reads as a personal name rather than initials or an agency code.
+    byline = next((names for v in src.bylines if (names := _names(v, sites))), [])
     for group in (
         [n for v in _meta(src, "author", "article:author", "dc.creator", "parsely-author", "sailthru.author") for n in _names(v, sites)],
         [n for v in src.itemprop_authors for n in _names(v, sites)],
-        [n for v in src.bylines for n in _names(v, sites)],
+        [n for n in byline if _looks_personal(n)],
+        orgs,
+        byline,
         _names(fb.author.replace(";", ",") if fb.author else None, sites),
     ):
         if group:
             return tuple(dict.fromkeys(group))
-    # Only an organisation (a news agency, the newsroom) signs the piece: that is its byline.
-    return tuple(dict.fromkeys(orgs))
+    return ()
+
+
+def _looks_personal(name: str) -> bool:
+    """Two or more words, or a name in a script written without spaces (CJK, Hangul)."""
+    return len(name.split()) >= 2 or any("\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in name)
 
 
 def _names(value: str | None, sites: list[str]) -> list[str]:
     if not value or value.lstrip().lower().startswith(("http:", "https:", "/")):
         return []
+    lowered = value.lower()
+    if any("." in s and s.lower() in lowered for s in sites):
+        return []  # "Example News (www.example.com)": the publisher, not a person
     return split_authors(value, sites)
 
 
@@ -168,8 +179,10 @@ def _jsonld_authors(src: Sources, sites: list[str]) -> tuple[list[str], list[str
                 if any(isinstance(t, str) and "Organization" in t for t in types):
                     if (org := clean_text(name, limit=120)):
                         orgs.append(org)
-                else:
-                    persons.extend(_names(name, []) if "," in name or " and " in name else filter(None, [clean_name(name)]))
+                elif (person := clean_name(name, sites)):
+                    persons.append(person)
+                elif (org := clean_text(name, limit=120)):
+                    orgs.append(org)  # a "Person" named like the site is the publisher
         if persons or orgs:
             break
     return list(dict.fromkeys(persons)), orgs

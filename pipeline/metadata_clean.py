@@ -45,7 +45,9 @@ def fold(value: str) -> str:
 
 
 # Separators between a headline and the site name in <title>/og:title.
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u2022:/\u00bb\u00ab~]{1,2}\s+|\s*[|\u00b7\u2022]\s*")
+_TITLE_SEPARATORS = re.compile(
+    r"\s+[|\-\u2013\u2014\u00b7\u2022:/\u00bb\u00ab~*]{1,2}\s+|\s*[|\u00b7\u2022\uff5c\uff1a]\s*"
+)
 
 
 def title_segments(value: str) -> list[str]:
@@ -146,8 +148,8 @@ def clean_name(value: str, site_names: list[str] = ()) -> str | None:
         return None
     if len(name) < 2 or len(name) > 80 or _NOT_A_NAME.search(name):
         return None
-    if len(name.split()) > 6:
-        return None
+    if len(name.split()) > 6 or ":" in name or re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)+", name):
+        return None  # a label ("Image: ...") or a URL slug, not a name
     key = fold(name)
     if any(key == fold(s) for s in site_names if s):
         return None

@@ -1,4 +1,10 @@
-"""Per-host politeness: at most N requests in flight per host, spaced by a delay."""
+"""Per-host politeness: at most N requests in flight per host, spaced by a delay.
+
+Requests to one host start at least ``delay`` seconds after the previous one *ended*, so a
+slow server gets a real pause. A global limit caps requests in flight across all hosts; it
+is taken only around the request itself, so a page waiting for its host's turn never keeps
+another host waiting.
+"""
 
 from __future__ import annotations
 
@@ -10,43 +16,52 @@ from urllib.parse import urlsplit
 
 
 class HostGate:
-    """Admits requests per host: ``concurrency`` at once, starts at least ``delay`` s apart.
+    """Admits requests per host: ``concurrency`` at once, ``delay`` s apart, ``total`` overall.
 
-    The delay for a host can be raised (robots.txt Crawl-delay) but never lowered.
+    The delay for a host can be raised (robots.txt Crawl-delay) but never lowered below the
+    configured one; ``pause`` holds a host back for a while (a Retry-After).
     """
 
-    def __init__(self, *, concurrency: int, delay: float) -> None:
+    def __init__(self, *, concurrency: int, delay: float, total: int | None = None) -> None:
         self._concurrency = max(1, concurrency)
-        self._default_delay = delay
+        self._default_delay = max(0.0, delay)
         self._delays: dict[str, float] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._total = asyncio.Semaphore(total) if total else None
 
     @staticmethod
     def host_of(url: str) -> str:
         parts = urlsplit(url)
-        return f"{parts.scheme}://{parts.netloc.lower()}"
+        return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+    def delay_for(self, host: str) -> float:
+        return self._delays.get(host, self._default_delay)
 
     def set_delay(self, host: str, delay: float) -> None:
         self._delays[host] = max(delay, self._default_delay)
+
+    def pause(self, url: str, seconds: float) -> None:
+        """No request to ``url``'s host starts within ``seconds`` from now."""
+        host = self.host_of(url)
+        until = time.monotonic() + max(0.0, seconds)
+        self._next_start[host] = max(self._next_start.get(host, until), until)
 
     @contextlib.asynccontextmanager
     async def slot(self, url: str) -> AsyncIterator[None]:
         host = self.host_of(url)
         semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self._concurrency))
-        lock = self._locks.setdefault(host, asyncio.Lock())
         async with semaphore:
-            async with lock:  # serialise the spacing decision, not the request
-                delay = self._delays.get(host, self._default_delay)
-                now = time.monotonic()
-                start = max(now, self._next_start.get(host, now))
-                self._next_start[host] = start + delay
-            if start > now:
-                await asyncio.sleep(start - now)
+            # Re-read after every sleep: a pause() may have moved the start while we slept.
+            while (wait := self._next_start.get(host, 0.0) - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            self._next_start[host] = time.monotonic() + self.delay_for(host)
             try:
-                yield
+                if self._total is None:
+                    yield
+                else:
+                    async with self._total:
+                        yield
             finally:
-                # Space from the end of a request too: a slow server gets a real pause.
-                end = time.monotonic() + self._delays.get(host, self._default_delay)
+                end = time.monotonic() + self.delay_for(host)
                 self._next_start[host] = max(self._next_start.get(host, end), end)

@@ -68,6 +68,8 @@ _QUERY_SAFE = frozenset(_PATH_SAFE | set("?"))
 _HEX = frozenset("0123456789abcdefABCDEF")
 _HOST_OK = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PLAIN: dict[frozenset[str], re.Pattern[str]] = {}  # per safe set: "nothing to rewrite" matcher
 
 
 def _bad(url: str, problem: str) -> UsageError:
@@ -93,7 +95,7 @@ def canonical_url(url: str) -> str:
         raise _bad(url, "empty")
     if len(text) > MAX_URL_LENGTH:
         raise _bad(url, f"longer than {MAX_URL_LENGTH} characters")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+    if _CONTROL.search(text):
         raise _bad(url, "contains control characters")
     try:
         parts = urlsplit(text)
@@ -160,6 +162,11 @@ def _normalise_host(url: str, host: str) -> str:
 
 def _normalise_escapes(text: str, safe: frozenset[str]) -> str:
     """Upper-case %XX, decode escaped unreserved characters, encode characters not in ``safe``."""
+    plain = _PLAIN.get(safe)
+    if plain is None:
+        plain = _PLAIN[safe] = re.compile("[" + re.escape("".join(sorted(safe))) + "]*")
+    if plain.fullmatch(text):
+        return text  # the common case: nothing to rewrite
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:

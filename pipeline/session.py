@@ -1,0 +1,323 @@
+"""One page through fetch -> extract -> store, inside the resources of one command.
+
+A ``Session`` owns the fetcher, the host gate, the extraction pool and the single store
+writer. ``check_page`` never raises for a page's own failure: it records the failure as a
+fetch row, schedules the retry and returns a ``PageOutcome``. Store errors (a full disk,
+a corrupt file) do raise: every later page would fail the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from archive.db import parse_iso
+from archive.errors import StoreError
+from archive.models import Content, FetchInfo, Snapshot
+from archive.store import PageState
+
+from . import robots
+from .errors import BlockedError, ExtractError, FetchError, PalimpsestError
+from .fetch import Fetcher
+from .models import Extracted, FetchResult, Target
+from .politeness import HostGate
+from .quality import check_extraction, word_count
+from .schedule import error_backoff, next_check_at, should_report
+from .store_writer import StoreWriter
+from .urls import canonical_url, choose_identity
+
+# Failures worth another attempt inside the same run; others wait for the schedule.
+_TRANSIENT = {"connect", "protocol", "http_status"}
+_ROBOTS_MAX_BYTES = robots.MAX_ROBOTS_BYTES
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    url: str
+    outcome: str  # new_version | unchanged | not_modified | same_body | error
+    version: int | None = None
+    changed: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    error_kind: str | None = None
+    message: str | None = None
+    report: bool = False  # an error the user should hear about now
+    first_version: bool = False
+
+
+class Session:
+    """Resources for one command: the fetcher, the extraction pool and the store writer."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.config = engine.config
+        fetch = self.config.fetch
+        self.gate = HostGate(concurrency=fetch.per_host_concurrency, delay=fetch.per_host_delay,
+                             total=max(1, fetch.concurrency))
+        self.stop_event = asyncio.Event()
+        self.kill_workers = False  # set when in-flight work was abandoned
+
+    async def __aenter__(self) -> Session:
+        loop = asyncio.get_running_loop()
+        self.writer = await loop.run_in_executor(None, StoreWriter, self.config.db)
+        # The fetcher reports the server's Retry-After up to the schedule's limit; whether to
+        # wait inside this run (up to fetch.retry_after_cap) is decided here.
+        fetch_settings = replace(
+            self.config.fetch,
+            retry_after_cap=max(self.config.fetch.retry_after_cap,
+                                self.config.schedule.retry_after_max),
+        )
+        self.fetcher = Fetcher(fetch_settings, transport=self.engine._transport)
+        self.pool = self.engine._pool_factory(self.config.extract.workers,
+                                              self.config.extract.timeout)
+        self.engine._attach(self, loop)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(signum, self.engine.stop)
+            except (RuntimeError, ValueError):  # not the main thread: the caller handles signals
+                pass
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.remove_signal_handler(signum)
+            except (RuntimeError, ValueError):
+                pass
+        self.engine._detach(self)
+        try:
+            await self.fetcher.aclose()
+            kill = self.kill_workers or self.stop_event.is_set()
+            await loop.run_in_executor(None, self.pool.close, kill)
+        finally:
+            await loop.run_in_executor(None, self.writer.close)
+
+    def now(self) -> datetime:
+        return self.engine.now()
+
+    # -- one page -------------------------------------------------------------------------
+
+    async def check_page(self, page: PageState, *, report_all: bool) -> PageOutcome:
+        try:
+            return await self._check_page(page, report_all=report_all)
+        except (StoreError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a bug on one odd page must not end the run for the others
+            error = PalimpsestError(f"internal error: {type(exc).__name__}: {exc}", kind="internal")
+            info = FetchInfo(started_at=self.now(), duration=0.0)
+            return await self._record_failure(page, error, info, report_all)
+
+    async def _check_page(self, page: PageState, *, report_all: bool) -> PageOutcome:
+        url = page.url
+        started_at = self.now()
+        clock = time.monotonic()
+        result: FetchResult | None = None
+        try:
+            await self.ensure_allowed(url)
+            target = Target(url=url, etag=page.etag, last_modified=page.last_modified,
+                            last_body_sha256=page.baseline_sha256)
+            result = await self.fetch_with_retries(target)
+            info = _fetch_info(result, started_at, time.monotonic() - clock)
+            if result.not_modified or (
+                page.baseline_sha256 is not None and result.body_sha256 == page.baseline_sha256
+            ):
+                # The cheap path: no extraction at all.
+                outcome = "not_modified" if result.not_modified else "same_body"
+                when = self._next_check(page, changed=False)
+                saved = await self.writer.call(
+                    "record_unchanged", url, info, outcome=outcome, next_check_at=when
+                )
+                await self._retire_if(url, when)
+                return PageOutcome(url, outcome, version=saved.version or None)
+            return await self._extract_and_save(page, result, info)
+        except (FetchError, ExtractError) as exc:
+            info = (
+                _fetch_info(result, started_at, time.monotonic() - clock)
+                if result is not None
+                else FetchInfo(started_at=started_at, duration=time.monotonic() - clock,
+                               status=getattr(exc, "status", None),
+                               final_url=getattr(exc, "final_url", None))
+            )
+            return await self._record_failure(page, exc, info, report_all)
+
+    async def _extract_and_save(self, page: PageState, result: FetchResult, info: FetchInfo):
+        url = page.url
+        rules = self.config.rules_for(_host(result.final_url))
+        extracted = await self.pool.extract(
+            result.text, url=url, final_url=result.final_url, drop=rules.drop if rules else ()
+        )
+        if rules and rules.ignore_lines:
+            extracted = _drop_lines(extracted, rules.ignore_lines)
+        previous = await self.writer.call("latest_text", url)
+        check_extraction(extracted, requested_url=url,
+                         previous_words=word_count(previous) if previous else None)
+        key = await self.writer.call(
+            "rekey", url, choose_identity(url, result.final_url, extracted.canonical_url)
+        )
+        for alias in {*map(_safe_canonical, (url, *result.redirects, result.final_url))} - {key}:
+            await self.writer.call("add_alias", alias, key)
+        snapshot = _snapshot(key, extracted, result, info)
+        if_same = self._next_check(page, changed=False, published=extracted.published)
+        if_changed = self._next_check(page, changed=True, published=extracted.published)
+        saved = await self.writer.call(
+            "save", snapshot, next_check_at=if_same, next_check_if_changed=if_changed
+        )
+        await self._retire_if(key, if_changed if saved.created else if_same)
+        if saved.created:
+            return PageOutcome(key, "new_version", version=saved.version, changed=saved.changed,
+                               flags=saved.flags, first_version=saved.version == 1)
+        return PageOutcome(key, "unchanged", version=saved.version)
+
+    async def _record_failure(self, page, exc, info, report_all) -> PageOutcome:
+        kind = exc.kind
+        when = error_backoff(
+            now=self.now(), consecutive_errors=page.consecutive_errors + 1,
+            retry_after=getattr(exc, "retry_after", None), settings=self.config.schedule,
+            rng=self.engine.rng,
+        )
+        failure = await self.writer.call(
+            "record_failure", page.url, info, kind=kind, message=str(exc), next_check_at=when,
+            gone_after=self.config.schedule.gone_after,
+        )
+        report = report_all or should_report(failure.consecutive_errors, self.config.schedule)
+        return PageOutcome(page.url, "error", error_kind=kind, message=str(exc), report=report)
+
+    async def _retire_if(self, url: str, when: datetime | None) -> None:
+        if when is None:  # older than retire_after: checked only on demand from now on
+            await self.writer.call("set_next_check", url, None, state="retired")
+
+    def _next_check(self, page: PageState, *, changed: bool, published: str | None = None):
+        now = self.now()
+        last_change = now if changed else (parse_iso(page.last_change_at) or now)
+        return next_check_at(
+            now=now, last_change_at=last_change,
+            first_seen_at=parse_iso(page.added_at) or now,
+            published_at=_parse_published(published or page.published),
+            settings=self.config.schedule, rng=self.engine.rng,
+        )
+
+    # -- fetching -------------------------------------------------------------------------
+
+    async def fetch_with_retries(self, target: Target) -> FetchResult:
+        settings = self.config.fetch
+        for attempt in range(settings.retries + 1):
+            try:
+                async with self.gate.slot(target.url):
+                    return await self.fetcher.fetch(target)
+            except FetchError as exc:
+                last = attempt >= settings.retries
+                if exc.kind == "retry_later":
+                    wait = exc.retry_after
+                    if last or wait is None or wait > settings.retry_after_cap:
+                        raise  # deferred: the schedule honours retry_after
+                    # The whole host asked us to slow down, not just this page.
+                    self.gate.pause(target.url, wait)
+                elif exc.kind in _TRANSIENT and not last and _worth_retrying(exc):
+                    await asyncio.sleep(min(8.0, 2**attempt) * (0.5 + self.engine.rng.random()))
+                else:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def ensure_allowed(self, url: str) -> None:
+        """Raise BlockedError(kind="robots") when robots.txt forbids ``url``."""
+        if not self.config.fetch.obey_robots:
+            return
+        rules = await self._robots_for(HostGate.host_of(url))
+        if not robots.allowed(rules, url, self.config.fetch.user_agent):
+            raise BlockedError(f"{url}: disallowed by robots.txt", kind="robots", url=url)
+
+    async def _robots_for(self, host: str) -> robots.RobotsRules:
+        cache, locks = self.engine._robots, self.engine._robots_locks
+        lock = locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            if host in cache:
+                rules = cache[host]
+            else:
+                url = host + "/robots.txt"
+                status, body = None, None
+                try:
+                    async with self.gate.slot(url):
+                        fetched = await self.fetcher.fetch_bytes(
+                            url, accept="text/plain,*/*;q=0.1", max_bytes=_ROBOTS_MAX_BYTES
+                        )
+                    status, body = fetched.status, fetched.body
+                except BlockedError:
+                    raise  # the host itself is refused (private address): not a robots question
+                except FetchError as exc:
+                    # too_large still had a 2xx: RFC 9309 says parse what fits; we have none of
+                    # it, so treat it like 4xx rather than blocking a whole site.
+                    status = 404 if exc.kind in ("too_large", "content_type") else exc.status
+                rules = cache[host] = robots.rules_from_response(status, body)
+        delay = robots.crawl_delay(rules, self.config.fetch.user_agent,
+                                   cap=self.config.fetch.crawl_delay_cap)
+        if delay:
+            self.gate.set_delay(host, delay)  # each session has its own gate
+        return rules
+
+
+def _worth_retrying(exc: FetchError) -> bool:
+    if exc.kind == "http_status":
+        return exc.status is not None and exc.status >= 500
+    return True
+
+
+def _fetch_info(result: FetchResult, started_at: datetime, duration: float) -> FetchInfo:
+    return FetchInfo(
+        started_at=started_at, duration=duration, status=result.status,
+        final_url=result.final_url, etag=result.etag, last_modified=result.last_modified,
+        body_sha256=result.body_sha256,
+    )
+
+
+def _snapshot(key: str, ex: Extracted, result: FetchResult, info: FetchInfo) -> Snapshot:
+    content = Content(
+        title=ex.title, authors=ex.authors, published=ex.published, modified=ex.modified,
+        description=ex.description, canonical_url=ex.canonical_url, text=ex.text,
+    )
+    return Snapshot(
+        url=key, content=content, fetch=info, raw_html=result.body, markdown=ex.markdown,
+        sitename=ex.sitename, language=ex.language, section=ex.section, tags=ex.tags,
+        extractor=ex.extractor, extractor_version=ex.extractor_version,
+    )
+
+
+def _drop_lines(extracted: Extracted, patterns: tuple[str, ...]) -> Extracted:
+    compiled = [re.compile(p) for p in patterns]
+
+    def keep(line: str) -> bool:
+        return not any(p.search(line) for p in compiled)
+
+    text = "\n".join(line for line in extracted.text.split("\n") if keep(line))
+    markdown = "\n".join(line for line in extracted.markdown.split("\n") if keep(line))
+    return replace(extracted, text=text, markdown=markdown)
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _safe_canonical(url: str) -> str:
+    try:
+        return canonical_url(url)
+    except Exception:  # an odd redirect hop is not worth failing a saved page for
+        return url
+
+
+def _parse_published(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+__all__ = ["PageOutcome", "Session"]
