@@ -35,6 +35,8 @@ __all__ = [
 
 # Paragraphs whose words overlap less than this (Dice coefficient) are not paired.
 PAIR_THRESHOLD = 0.3
+# ...unless most words of the shorter one are in the longer (a sentence added or cut).
+CONTAIN_THRESHOLD = 0.75
 # Beyond this many candidate pairs in one replaced group, show the group whole.
 _MAX_PAIRINGS = 40_000
 
@@ -203,8 +205,19 @@ def _word_ops(old: str, new: str) -> list[WordOp]:
     return _coalesce(pieces)
 
 
+def _pair_score(shared: int, size_a: int, size_b: int) -> float:
+    """Dice coefficient of two word multisets; a contained short paragraph scores the threshold."""
+    if not size_a + size_b:
+        return 1.0
+    dice = 2 * shared / (size_a + size_b)
+    smaller = min(size_a, size_b)
+    if dice < PAIR_THRESHOLD and smaller and shared / smaller >= CONTAIN_THRESHOLD:
+        return PAIR_THRESHOLD
+    return dice
+
+
 def _similarities(old: list[str], new: list[str]) -> list[list[float]]:
-    """Dice coefficient of the word multisets of every (old, new) paragraph pair."""
+    """Pairing score of the word multisets of every (old, new) paragraph pair."""
     bags_a = [Counter(_WORD.findall(p.casefold())) for p in old]
     bags_b = [Counter(_WORD.findall(p.casefold())) for p in new]
     sizes_b = [sum(bag.values()) for bag in bags_b]
@@ -219,9 +232,7 @@ def _similarities(old: list[str], new: list[str]) -> list[list[float]]:
             for j, other in postings.get(word, ()):
                 shared[j] += min(count, other)
         size_a = sum(bag.values())
-        rows.append(
-            [2 * s / (size_a + size_b) if size_a + size_b else 1.0 for s, size_b in zip(shared, sizes_b)]
-        )
+        rows.append([_pair_score(s, size_a, size_b) for s, size_b in zip(shared, sizes_b)])
     return rows
 
 
@@ -276,6 +287,33 @@ def _paragraphs(text: str) -> list[str]:
     return text.split("\n") if text else []
 
 
+def _words_in(paras: tuple[str, ...]) -> int:
+    return sum(len(_WORD.findall(p)) for p in paras)
+
+
+def _prefer_short_moves(blocks: list[Block]) -> list[Block]:
+    """When paragraphs swap places, show the shorter side as the one that moved.
+
+    difflib keeps whichever run it meets first; ``insert X, equal E, delete X`` and
+    ``delete E, equal X, insert E`` describe the same swap, and fewer moved words read better.
+    """
+    out = list(blocks)
+    for k in range(len(out) - 2):
+        first, middle, last = out[k], out[k + 1], out[k + 2]
+        if middle.kind != "equal" or {first.kind, last.kind} != {"insert", "delete"}:
+            continue
+        moved = first.new or first.old
+        if moved != (last.new or last.old) or _words_in(middle.old) >= _words_in(moved):
+            continue
+        gone, back = Block("delete", middle.old, ()), Block("insert", (), middle.new)
+        out[k : k + 3] = [gone, Block("equal", moved, moved), back] if first.kind == "insert" else [
+            back,
+            Block("equal", moved, moved),
+            gone,
+        ]
+    return out
+
+
 def _blocks(old_paras: list[str], new_paras: list[str]) -> list[Block]:
     matcher = difflib.SequenceMatcher(None, old_paras, new_paras, autojunk=False)
     blocks: list[Block] = []
@@ -287,7 +325,7 @@ def _blocks(old_paras: list[str], new_paras: list[str]) -> list[Block]:
             blocks += _replace_group(old, new)
         else:
             blocks += _unpaired_block(old, new)
-    return blocks
+    return _prefer_short_moves(blocks)
 
 
 def _body_ops(blocks: list[Block], n_old: int, n_new: int) -> list[WordOp]:

@@ -158,3 +158,35 @@ def test_diff_versions_ignores_invisible_changes_in_changed_list():
     assert diff.changed == () and diff.fields == ()
     # the ops are still exact about what the stored text is
     assert apply_ops(old.content.text, diff.ops) == new.content.text
+
+
+def test_sentence_added_to_short_paragraph_is_a_word_change():
+    old = "Intro.\nBy STAFF\nOutro."
+    new = "Intro.\nBy STAFF and the mayor declined to comment on Tuesday.\nOutro."
+    blocks, ops = diff_texts(old, new)
+    assert [b.kind for b in blocks] == ["equal", "changed", "equal"]
+    assert [op for op in ops if op.op != "equal"] == [
+        WordOp("insert", "", " and the mayor declined to comment on Tuesday.")
+    ]
+
+
+def test_sentence_removed_leaves_the_rest_equal():
+    kept = "The vote is due on Friday."
+    old = "Intro.\nA long first sentence about the council and its many members here. " + kept + "\nEnd."
+    new = "Intro.\n" + kept + "\nEnd."
+    _blocks, ops = diff_texts(old, new)
+    assert [op for op in ops if op.op != "equal"] == [
+        WordOp("delete", "A long first sentence about the council and its many members here. ", "")
+    ]
+
+
+@pytest.mark.parametrize("short_first", [True, False])
+def test_swapped_paragraphs_show_the_shorter_one_moving(short_first):
+    short = "Short note."
+    long = "A much longer paragraph with many words that stays where it is in the story."
+    old_paras = ["Head.", short, long, "Tail."] if short_first else ["Head.", long, short, "Tail."]
+    new_paras = ["Head.", long, short, "Tail."] if short_first else ["Head.", short, long, "Tail."]
+    blocks, ops = diff_texts("\n".join(old_paras), "\n".join(new_paras))
+    moved = [b for b in blocks if b.kind in ("insert", "delete")]
+    assert {p for b in moved for p in b.old + b.new} == {short}
+    assert apply_ops("\n".join(old_paras), ops) == "\n".join(new_paras)
