@@ -6,9 +6,9 @@ whose <link rel="alternate"> names feeds.
 
 Hostile input is expected: bodies come from third parties. ``parse_discovery`` never raises;
 anything it cannot read is ``kind="unknown"`` with nothing in it. Sitemaps are parsed with
-ElementTree only after refusing any DOCTYPE or ENTITY declaration (no entity expansion, no
-external DTD); feeds go to feedparser, which drops unsafe entity declarations and never loads
-external ones, and are refused too if they declare entities. Gzip is inflated with a cap.
+ElementTree only after refusing any DOCTYPE (no entity expansion, no external DTD). Feeds go to
+feedparser, which never loads external entities; a feed declaring any entity other than a short
+literal (``<!ENTITY nbsp "&#160;">``) is refused before that. Gzip is inflated with a cap.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ import feedparser
 from pipeline.urls import canonical_url
 
 __all__ = [
-    "MAX_DECOMPRESSED",
-    "MAX_LINKS",
     "DiscoveredLink",
     "Discovery",
+    "MAX_DECOMPRESSED",
+    "MAX_LINKS",
     "parse_discovery",
 ]
 
@@ -114,10 +114,17 @@ _PROLOGUE_SKIP = re.compile(
     rb"\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>", re.DOTALL | re.IGNORECASE
 )
 _ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+# The only entity declarations let through to feedparser: a short literal or one character
+# reference, like <!ENTITY nbsp "&#160;">. They cannot nest, reach a file, or amplify.
+_SAFE_ENTITY = re.compile(
+    rb"""<!ENTITY\s+[A-Za-z_][\w.-]*\s+("(&\#x?[0-9A-Fa-f]{1,6};|[^&%"<]{0,16})"|"""
+    rb"""'(&\#x?[0-9A-Fa-f]{1,6};|[^&%'<]{0,16})')\s*>"""
+)
 
 
 def _sniff(body: bytes) -> tuple[str | None, bool, bool]:
-    """(local name of the first element, lower-cased; DOCTYPE seen; ENTITY seen) in the prologue."""
+    """(first element's local name, lower-cased; DOCTYPE seen; unsafe ENTITY seen), from the
+    prologue. A prologue this scan cannot follow gives no root, hence "unknown"."""
     head = body[:65536]
     head = head.removeprefix(b"\xef\xbb\xbf")
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: decode enough to find the root
@@ -130,7 +137,7 @@ def _sniff(body: bytes) -> tuple[str | None, bool, bool]:
         chunk = match.group(0)
         if chunk[:9].upper() == b"<!DOCTYPE":
             doctype = True
-            if b"<!ENTITY" in chunk.upper():
+            if chunk.upper().count(b"<!ENTITY") > len(_SAFE_ENTITY.findall(chunk)):
                 entity = True
             if chunk[9:].strip().lower().startswith(b"html"):
                 return "html", doctype, entity

@@ -195,6 +195,33 @@ def test_billion_laughs_is_refused(root):
     assert parse_discovery(BILLION_LAUGHS + root, url="https://x.test/s.xml").kind == "unknown"
 
 
+def test_feed_declaring_short_literal_entities_parses():
+    body = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY nbsp "&#160;">\n<!ENTITY mdash \'--\'>\n]>\n'
+        b'<rss version="2.0"><channel><title>T</title>'
+        b"<item><title>A&nbsp;B&mdash;C</title><link>https://x.test/a</link></item></channel></rss>"
+    )
+    found = parse_discovery(body, url="https://x.test/rss")
+    assert urls(found) == ["https://x.test/a"]
+
+
+@pytest.mark.parametrize(
+    "decl",
+    [
+        b'<!ENTITY big "' + b"x" * 17 + b'">',  # long literal: quadratic blow-up material
+        b'<!ENTITY ref "&other;">',
+        b'<!ENTITY % param "x">',
+        b'<!ENTITY ext SYSTEM "file:///etc/passwd">',
+    ],
+)
+def test_feed_declaring_other_entities_is_refused(decl):
+    body = (
+        b"<!DOCTYPE rss [" + decl + b"]>"
+        b'<rss version="2.0"><channel><item><link>https://x.test/a</link></item></channel></rss>'
+    )
+    assert parse_discovery(body, url="https://x.test/rss").kind == "unknown"
+
+
 def test_external_entity_is_refused():
     body = (
         b'<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'

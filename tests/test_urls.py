@@ -252,3 +252,14 @@ class TestChooseIdentity:
             choose_identity("http://x.com/p=123", "https://www.x.com/2024/story#c", canonical),
         }
         assert keys == {canonical}
+
+
+def test_public_surfaces_are_sorted_and_exist():
+    import pipeline.discover
+    import pipeline.robots
+    import pipeline.schedule
+    import pipeline.urls
+
+    for module in (pipeline.urls, pipeline.discover, pipeline.robots, pipeline.schedule):
+        assert module.__all__ == sorted(module.__all__), module.__name__
+        assert all(hasattr(module, name) for name in module.__all__), module.__name__
