@@ -21,7 +21,7 @@ from archive.store import PageState
 from .config import Config
 from .discovery import discover_new_pages
 from .politeness import HostGate
-from .session import PageOutcome, Session
+from .session import PageOutcome, Session, wait_all
 from .urls import canonical_url
 from .workers import ExtractorPool
 
@@ -146,7 +146,7 @@ class Engine:
                 share = None if deadline is None else started + max_runtime * DISCOVERY_SHARE
                 new_pages, discovery_errors = await discover_new_pages(session, deadline=share)
             if check_all:
-                pages = [p for p in await session.writer.call("pages") if p.state == "active"]
+                pages = await session.writer.call("pages")  # retired and gone pages too
                 pages = pages[:limit] if limit else pages
             else:
                 pages = await session.writer.call("due", self.now(), limit=limit)
@@ -172,7 +172,7 @@ class Engine:
             self.progress.advance(outcome)
 
         tasks = [asyncio.create_task(one(page)) for page in _interleave_hosts(pages)]
-        stopped = not await _wait_all(tasks, session.stop_event, deadline)
+        stopped = not await wait_all(tasks, session.stop_event, deadline)
         if stopped:
             session.kill_workers = True
         for task in tasks:
@@ -184,31 +184,6 @@ class Engine:
             stopped_early=stopped,
             not_started=len(pages) - len(outcomes),
         )
-
-
-async def _wait_all(tasks: list[asyncio.Task], stop: asyncio.Event,
-                    deadline: float | None) -> bool:
-    """Wait for ``tasks``; on ``stop`` or at ``deadline`` cancel the rest. True if all finished."""
-    pending = set(tasks)
-    stop_waiter = asyncio.ensure_future(stop.wait())
-    try:
-        while pending:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            done, pending = await asyncio.wait(
-                pending | {stop_waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            pending.discard(stop_waiter)
-            failed = any(t is not stop_waiter and not t.cancelled() and t.exception()
-                         for t in done)
-            late = deadline is not None and time.monotonic() >= deadline
-            if pending and (stop.is_set() or late or failed):
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
-                return failed  # a failure is re-raised by the caller, not reported as a stop
-        return True
-    finally:
-        stop_waiter.cancel()
 
 
 def _interleave_hosts(pages: list[PageState]) -> list[PageState]:

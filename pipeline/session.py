@@ -132,7 +132,7 @@ class Session:
                 saved = await self.writer.call(
                     "record_unchanged", url, info, outcome=outcome, next_check_at=when
                 )
-                await self._retire_if(url, when)
+                await self._retire_if(page, url, when)
                 return PageOutcome(url, outcome, version=saved.version or None)
             return await self._extract_and_save(page, result, info)
         except (FetchError, ExtractError) as exc:
@@ -167,7 +167,7 @@ class Session:
         saved = await self.writer.call(
             "save", snapshot, next_check_at=if_same, next_check_if_changed=if_changed
         )
-        await self._retire_if(key, if_changed if saved.created else if_same)
+        await self._retire_if(page, key, if_changed if saved.created else if_same)
         if saved.created:
             return PageOutcome(key, "new_version", version=saved.version, changed=saved.changed,
                                flags=saved.flags, first_version=saved.version == 1)
@@ -187,8 +187,9 @@ class Session:
         report = report_all or should_report(failure.consecutive_errors, self.config.schedule)
         return PageOutcome(page.url, "error", error_kind=kind, message=str(exc), report=report)
 
-    async def _retire_if(self, url: str, when: datetime | None) -> None:
-        if when is None:  # older than retire_after: checked only on demand from now on
+    async def _retire_if(self, page: PageState, url: str, when: datetime | None) -> None:
+        if when is None and page.state != "retired":
+            # Older than retire_after: checked only on demand (add, run --all) from now on.
             await self.writer.call("set_next_check", url, None, state="retired")
 
     def _next_check(self, page: PageState, *, changed: bool, published: str | None = None):
@@ -260,6 +261,32 @@ class Session:
         return rules
 
 
+async def wait_all(tasks: list[asyncio.Task], stop: asyncio.Event,
+                   deadline: float | None) -> bool:
+    """Wait for ``tasks``; on ``stop``, at ``deadline`` (monotonic) or when one fails, cancel
+    the rest. Returns False when work was cut short by the stop or the deadline."""
+    pending = set(tasks)
+    stop_waiter = asyncio.ensure_future(stop.wait())
+    try:
+        while pending:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, pending = await asyncio.wait(
+                pending | {stop_waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            pending.discard(stop_waiter)
+            failed = any(t is not stop_waiter and not t.cancelled() and t.exception()
+                         for t in done)
+            late = deadline is not None and time.monotonic() >= deadline
+            if pending and (stop.is_set() or late or failed):
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                return failed  # the caller re-raises a failure; it is not a stop
+        return True
+    finally:
+        stop_waiter.cancel()
+
+
 def _worth_retrying(exc: FetchError) -> bool:
     if exc.kind == "http_status":
         return exc.status is not None and exc.status >= 500
@@ -320,4 +347,4 @@ def _parse_published(value: str | None) -> datetime | None:
     return moment
 
 
-__all__ = ["PageOutcome", "Session"]
+__all__ = ["PageOutcome", "Session", "wait_all"]

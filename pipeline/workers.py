@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .errors import ExtractError
 from .models import Extracted
 
+DEFAULT_GRACE = 5.0  # how long the parent waits past the limit for a worker that ignores it
 
-class _Alarm(Exception):
+
+class _Alarm(BaseException):
+    # BaseException: library code that catches Exception must not swallow the time limit.
     pass
 
 
@@ -28,19 +33,30 @@ def _init_worker() -> None:
     signal.signal(signal.SIGALRM, _on_alarm)
 
 
-def extract_in_worker(
-    html: str, url: str, final_url: str, timeout: float, drop: tuple[str, ...] = ()
-) -> Extracted:
-    """Run extract() under a per-page alarm so one pathological page cannot stall a worker."""
+def default_extract(html: str, *, url: str, final_url: str, drop: tuple[str, ...] = ()):
     from .extract import extract
 
+    if drop and "drop_selectors" in inspect.signature(extract).parameters:
+        return extract(html, url=url, final_url=final_url, drop_selectors=drop)
+    return extract(html, url=url, final_url=final_url)
+
+
+def extract_in_worker(
+    fn: Callable[..., Extracted], html: str, url: str, final_url: str, timeout: float,
+    drop: tuple[str, ...] = (),
+) -> Extracted:
+    """Run ``fn`` under a per-page alarm so one pathological page cannot stall a worker."""
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        if drop:
-            return extract(html, url=url, final_url=final_url, drop_selectors=drop)
-        return extract(html, url=url, final_url=final_url)
+        return fn(html, url=url, final_url=final_url, drop=drop)
     except _Alarm:
-        raise ExtractError(f"extraction took longer than {timeout:g} s", kind="extract_timeout") from None
+        raise ExtractError(
+            f"extraction took longer than {timeout:g} s", kind="extract_timeout"
+        ) from None
+    except ExtractError:
+        raise
+    except Exception as exc:  # the parent gets a typed error, never a library's exception
+        raise ExtractError(f"extraction crashed: {type(exc).__name__}: {exc}"[:300]) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -49,12 +65,17 @@ class ExtractorPool:
     """A pool of extraction processes with a per-page time limit.
 
     The alarm inside the worker is the normal limit; if a worker is stuck in C code and
-    misses it, the parent gives up after a grace period and replaces the whole pool.
+    misses it, the parent gives up after ``grace`` more seconds and replaces the whole pool.
+    ``extract_fn`` (a module-level function, so it can be sent to a worker) replaces the
+    real extractor, for tests and benchmarks.
     """
 
-    def __init__(self, workers: int, timeout: float) -> None:
+    def __init__(self, workers: int, timeout: float, *, grace: float = DEFAULT_GRACE,
+                 extract_fn: Callable[..., Extracted] = default_extract) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.timeout = timeout
+        self.grace = grace
+        self.extract_fn = extract_fn
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -65,33 +86,48 @@ class ExtractorPool:
     async def extract(
         self, html: str, *, url: str, final_url: str, drop: tuple[str, ...] = ()
     ) -> Extracted:
+        for attempt in range(2):
+            pool = self._pool
+            try:
+                return await self._extract_on(pool, html, url, final_url, drop)
+            except BrokenProcessPool as exc:
+                replaced_by_other = pool is not self._pool
+                self._replace(pool)
+                if attempt == 0 and replaced_by_other:
+                    continue  # another page's stuck worker took the pool down; try again
+                raise ExtractError(f"extraction worker died: {exc}", kind="extract_failed") from exc
+        raise AssertionError("unreachable")
+
+    async def _extract_on(self, pool, html, url, final_url, drop) -> Extracted:
         loop = asyncio.get_running_loop()
-        pool = self._pool
         future = loop.run_in_executor(
-            pool, extract_in_worker, html, url, final_url, self.timeout, drop
+            pool, extract_in_worker, self.extract_fn, html, url, final_url, self.timeout, drop
         )
         try:
-            return await asyncio.wait_for(future, self.timeout + 10)
+            return await asyncio.wait_for(future, self.timeout + self.grace)
         except asyncio.TimeoutError:
             self._replace(pool)
             raise ExtractError(
                 f"extraction took longer than {self.timeout:g} s", kind="extract_timeout"
             ) from None
-        except BrokenProcessPool as exc:
-            self._replace(pool)
-            raise ExtractError(f"extraction worker died: {exc}", kind="extract_failed") from exc
 
     def _replace(self, pool: ProcessPoolExecutor) -> None:
         if pool is not self._pool:
             return
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
         self._pool = self._new_pool()
+        _kill(pool)
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self, kill: bool = False) -> None:
         """Shut down; ``kill`` ends busy workers at once (a stop was asked for)."""
         if kill:
-            for process in list(getattr(self._pool, "_processes", {}).values()):
-                process.kill()
+            _kill(self._pool)
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.kill()
+        except (OSError, ValueError):  # already gone
+            pass
