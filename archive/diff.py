@@ -30,7 +30,6 @@ __all__ = [
     "count_words",
     "diff_texts",
     "diff_versions",
-    "elide",
 ]
 
 # Paragraphs whose words overlap less than this (Dice coefficient) are not paired.
@@ -423,30 +422,3 @@ def diff_versions(old: Version, new: Version) -> VersionDiff:
         title=new.content.title or old.content.title,
     )
 
-
-def elide(blocks: Iterable[Block], context: int | None) -> list[Block | int]:
-    """Blocks to show, keeping ``context`` unchanged paragraphs either side of each change.
-
-    Runs of unchanged paragraphs further away are replaced by their count (an int).
-    ``context=None`` keeps everything.
-    """
-    blocks = list(blocks)
-    if context is None:
-        return list(blocks)
-    shown: list[Block | int] = []
-    for k, block in enumerate(blocks):
-        if block.kind != "equal":
-            shown.append(block)
-            continue
-        paras = block.old
-        head = context if k > 0 else 0  # neighbours of an equal block are always changes
-        tail = context if k + 1 < len(blocks) else 0
-        if head + tail >= len(paras):
-            shown.append(block)
-            continue
-        if head:
-            shown.append(Block("equal", paras[:head], block.new[:head]))
-        shown.append(len(paras) - head - tail)
-        if tail:
-            shown.append(Block("equal", paras[-tail:], block.new[-tail:]))
-    return shown

@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 import re
 
-from archive.diff import Block, VersionDiff, WordOp, elide
-from archive.render_html import render_html
+from archive.diff import Block, VersionDiff, WordOp
+from archive.render_html import elide, render_html
 
 __all__ = ["diff_to_json", "render_html", "render_text", "render_unified"]
 

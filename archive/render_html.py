@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
-from archive.diff import Block, VersionDiff, WordOp, diff_texts, elide
+from archive.diff import Block, VersionDiff, WordOp, diff_texts
 
-__all__ = ["render_html"]
+__all__ = ["elide", "render_html"]
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _WORD = re.compile(r"\w+")
@@ -78,6 +79,34 @@ del + ins { margin-left:3px; }
 .empty-body { color:var(--muted); font-style:italic; }
 footer { margin-top:24px; font-size:12px; color:var(--muted); }
 """
+
+
+def elide(blocks: Iterable[Block], context: int | None) -> list[Block | int]:
+    """Blocks to show, keeping ``context`` unchanged paragraphs either side of each change.
+
+    Runs of unchanged paragraphs further away are replaced by their count (an int).
+    ``context=None`` keeps everything.
+    """
+    blocks = list(blocks)
+    if context is None:
+        return list(blocks)
+    shown: list[Block | int] = []
+    for k, block in enumerate(blocks):
+        if block.kind != "equal":
+            shown.append(block)
+            continue
+        paras = block.old
+        head = context if k > 0 else 0  # neighbours of an equal block are always changes
+        tail = context if k + 1 < len(blocks) else 0
+        if head + tail >= len(paras):
+            shown.append(block)
+            continue
+        if head:
+            shown.append(Block("equal", paras[:head], block.new[:head]))
+        shown.append(len(paras) - head - tail)
+        if tail:
+            shown.append(Block("equal", paras[-tail:], block.new[-tail:]))
+    return shown
 
 
 def _e(text: str) -> str:
