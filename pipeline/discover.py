@@ -89,7 +89,7 @@ def _parse(body: bytes, url: str, content_type: str) -> Discovery:
     if root in ("rss", "rdf", "feed", "channel"):
         return UNKNOWN if has_entity else _parse_feed(body, url, content_type)
     if root in ("urlset", "sitemapindex"):
-        return UNKNOWN if has_doctype or has_entity else _parse_sitemap(body, url, root)
+        return UNKNOWN if has_doctype or has_entity else _parse_sitemap(body, url)
     if root == "html" or "html" in content_type:
         return _parse_html(body, url, content_type)
     if root is None and ("text/plain" in content_type or url.lower().endswith(".txt")):
@@ -221,9 +221,9 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
 
 
-def _parse_sitemap(body: bytes, url: str, root_name: str) -> Discovery:
+def _parse_sitemap(body: bytes, url: str) -> Discovery:
     root = ET.fromstring(body)
-    if root_name == "sitemapindex":
+    if _local(root.tag) == "sitemapindex":
         locs = [
             (_child_text(item, "loc"), {})
             for item in root

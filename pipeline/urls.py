@@ -5,7 +5,8 @@
 The identity key is the URL with:
 - scheme and host lower-cased, the host IDNA-encoded (stdlib IDNA 2003 codec) and its
   trailing dot removed, the default port (:80 for http, :443 for https) dropped;
-- user info kept as given (rare on news sites, and dropping it could merge distinct pages);
+- user info ("user:password@") dropped: it is not part of a page's identity, and a key is
+  stored and shown, so it must not carry a password;
 - the fragment dropped;
 - tracking parameters dropped (see ``TRACKING_PARAMS`` and ``TRACKING_PREFIXES``), every other
   query parameter kept in its order and spelling; an empty query disappears;
@@ -89,7 +90,7 @@ def is_http_url(url: str) -> bool:
 def canonical_url(url: str) -> str:
     """Return the identity key of ``url``; raise UsageError(kind="bad_url") if it is not one."""
     if not isinstance(url, str):
-        raise _bad(repr(url), "not a string")
+        raise UsageError(f"bad URL {url!r}: not a string", kind="bad_url")
     text = url.strip()
     if not text:
         raise _bad(url, "empty")
@@ -104,11 +105,9 @@ def canonical_url(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise _bad(url, "not an http(s) URL" if scheme else "not an absolute URL")
-    userinfo, host, port = _split_netloc(url, parts.netloc)
+    host, port = _split_netloc(url, parts.netloc)
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
-    if userinfo is not None:
-        host = f"{_normalise_escapes(userinfo, _UNRESERVED | set(_SUB_DELIMS) | {':'})}@{host}"
     path = _remove_dot_segments(_normalise_escapes(parts.path, _PATH_SAFE)) or "/"
     if not path.startswith("/"):
         path = "/" + path
@@ -116,11 +115,9 @@ def canonical_url(url: str) -> str:
     return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
 
 
-def _split_netloc(url: str, netloc: str) -> tuple[str | None, str, int | None]:
-    """(userinfo, normalised host, port) from an authority; raises bad_url when malformed."""
-    userinfo = None
-    if "@" in netloc:
-        userinfo, netloc = netloc.rsplit("@", 1)
+def _split_netloc(url: str, netloc: str) -> tuple[str, int | None]:
+    """(normalised host, port) from an authority, user info dropped; raises bad_url if bad."""
+    netloc = netloc.rpartition("@")[2]
     if netloc.startswith("["):
         end = netloc.find("]")
         if end < 0:
@@ -141,7 +138,7 @@ def _split_netloc(url: str, netloc: str) -> tuple[str | None, str, int | None]:
         port = int(rest[1:])
         if not 0 < port < 65536:
             raise _bad(url, f"port {port} out of range")
-    return userinfo, host, port
+    return host, port
 
 
 def _normalise_host(url: str, host: str) -> str:

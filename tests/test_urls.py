@@ -263,3 +263,7 @@ def test_public_surfaces_are_sorted_and_exist():
     for module in (pipeline.urls, pipeline.discover, pipeline.robots, pipeline.schedule):
         assert module.__all__ == sorted(module.__all__), module.__name__
         assert all(hasattr(module, name) for name in module.__all__), module.__name__
+
+
+def test_credentials_never_enter_the_key():
+    assert canonical_url("https://user:s3cret@x.com/a") == "https://x.com/a"
