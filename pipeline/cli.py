@@ -356,7 +356,9 @@ def _progress_for(total: int | None):
 def main(argv: list[str] | None = None) -> int:
     """Entry point: translate every expected error into one line and an exit code."""
     try:
-        cli.main(args=argv, prog_name="archive", standalone_mode=False)
+        # Without standalone mode click returns ctx.exit()'s code instead of exiting.
+        code = cli.main(args=argv, prog_name="archive", standalone_mode=False)
+        return code if isinstance(code, int) else EXIT_OK
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -380,7 +382,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
-    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -46,3 +46,9 @@ def _loopback_only(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
     yield
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    """pytest-httpserver on an IPv4 loopback address with a free port."""
+    return ("127.0.0.1", 0)
