@@ -112,11 +112,16 @@ def _document(diff: VersionDiff, side: str) -> list[str]:
     return lines
 
 
-def render_unified(diff: VersionDiff, *, context: int = 3) -> str:
-    """A unified diff by paragraph lines; changed metadata fields come first as `field: value`."""
+def render_unified(diff: VersionDiff, *, context: int | None = 3) -> str:
+    """A unified diff by paragraph lines; changed metadata fields come first as `field: value`.
+
+    ``context=None`` puts the whole document in one hunk.
+    """
     header_old = f"{_safe(diff.url)}\tversion {diff.from_version} {diff.from_captured_at}"
     header_new = f"{_safe(diff.url)}\tversion {diff.to_version} {diff.to_captured_at}"
     old, new = _document(diff, "old"), _document(diff, "new")
+    if context is None:
+        context = max(len(old), len(new))
     # Both sides list the same metadata fields, so a change of metadata alone still shows.
     lines = difflib.unified_diff(old, new, fromfile=header_old, tofile=header_new, n=context, lineterm="")
     out = "\n".join(lines)

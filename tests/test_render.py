@@ -108,6 +108,11 @@ def test_unified_headers_and_hunks():
     assert "@@ -5,3 +5,3 @@" in out
 
 
+def test_unified_without_context_limit_is_one_hunk():
+    out = render_unified(_one_word_edit(), context=None)
+    assert out.count("@@") == 2 and " Unchanged paragraph number 0 about the city." in out
+
+
 def test_unified_shows_metadata_changes():
     out = render_unified(_diff(STEADY, STEADY, new_title="Council rejects budget"))
     assert "-title: Council approves budget" in out and "+title: Council rejects budget" in out
