@@ -168,7 +168,10 @@ def _schedule_from(path: Path, table: dict) -> ScheduleSettings:
             values[key] = _duration(path, where, value)
         else:
             values[key] = value
-    return dataclasses.replace(defaults, **values)
+    try:
+        return dataclasses.replace(defaults, **values)
+    except ConfigError as exc:  # ScheduleSettings checks its own invariants
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def _intervals(path: Path, where: str, value) -> tuple[tuple[float, float], ...]:
@@ -188,7 +191,7 @@ def _duration(path: Path, where: str, value) -> float:
     if isinstance(value, str):
         try:
             return parse_duration(value)
-        except ValueError as exc:
+        except (ValueError, ConfigError) as exc:
             raise ConfigError(f"{path}: {where}: {exc}") from None
     raise ConfigError(f"{path}: {where} must be a duration like \"15m\", not {_type_name(value)}")
 
