@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import re
 import ssl
@@ -135,9 +136,15 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
+@functools.cache
+def _default_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~0.1 s; a verifying context is safe to share.
+    return httpx.create_ssl_context(verify=True, trust_env=False)
+
+
 def _verified_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
     if verify is True:
-        return httpx.create_ssl_context(verify=True, trust_env=False)
+        return _default_context()
     if (
         isinstance(verify, ssl.SSLContext)
         and verify.verify_mode == ssl.CERT_REQUIRED

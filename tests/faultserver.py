@@ -49,6 +49,7 @@ class Exchange:
     headers: dict[str, str]  # lower-cased names
     sent: int = 0  # bytes the handler managed to write
     closed_by_peer: bool = False  # a write failed because the client went away
+    done: threading.Event = field(default_factory=threading.Event)  # handler returned
 
     def send(self, data: bytes) -> bool:
         """Write ``data``; False (and ``closed_by_peer``) if the client has gone."""
@@ -89,6 +90,12 @@ class Exchange:
         """Sleep up to ``seconds`` (forever if None); True if the server is stopping."""
         return self.server.stopping.wait(seconds)
 
+    def stream(self, pieces: Iterable[bytes], delay: float = 0.0) -> None:
+        """Send pieces until they run out, the client leaves or the server stops."""
+        for piece in pieces:
+            if not self.send(piece) or (delay and self.wait(delay)) or self.server.stopping.is_set():
+                return
+
     def reset(self) -> None:
         """Abort the connection with a TCP RST instead of a clean close."""
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -111,6 +118,7 @@ class FaultServer:
     routes: dict[str, Handler] = field(default_factory=dict)
     seen: list[_Seen] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
+    connections: int = 0  # TCP connections accepted (TLS handshakes included)
 
     def __post_init__(self) -> None:
         self.stopping = threading.Event()
@@ -170,6 +178,10 @@ class FaultServer:
         self.stopping.set()
         for _, listener in self._listeners:
             try:
+                listener.shutdown(socket.SHUT_RDWR)  # wakes a blocked accept() on Linux
+            except OSError:
+                pass
+            try:
                 listener.close()
             except OSError:
                 pass
@@ -184,7 +196,7 @@ class FaultServer:
 
     # -- serving ------------------------------------------------------------------------
     def _accept_loop(self, host: str, listener: socket.socket) -> None:
-        listener.settimeout(0.1)
+        listener.settimeout(0.5)  # fallback where shutdown() does not wake accept()
         while not self.stopping.is_set():
             try:
                 conn, _ = listener.accept()
@@ -192,6 +204,8 @@ class FaultServer:
                 continue
             except OSError:
                 return
+            with self._lock:
+                self.connections += 1
             t = threading.Thread(target=self._serve, args=(host, conn), daemon=True)
             t.start()
 
@@ -214,10 +228,13 @@ class FaultServer:
                 self.seen.append(_Seen(host, path, target, headers))
                 self.exchanges.append(ex)
             handler = self.routes.get(path)
-            if handler is None:
-                ex.respond(404, b"<html><title>404</title>no route</html>")
-            else:
-                handler(ex)
+            try:
+                if handler is None:
+                    ex.respond(404, b"<html><title>404</title>no route</html>")
+                else:
+                    handler(ex)
+            finally:
+                ex.done.set()
         except OSError:
             pass
         finally:
