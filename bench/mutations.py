@@ -1,0 +1,561 @@
+"""Page mutations for bench/changes: cosmetic churn that must not make a version, real edits that must.
+
+Everything works on the DOM (lxml.html), never on strings of a particular page:
+- ``prepare`` parses a page, makes a relative rel=canonical absolute (the page is served from
+  another host) and finds the article paragraphs (the parent holding most body-text <p>s).
+- ``furnish`` adds the furniture real news pages carry, rendered from a seed: a header with nav
+  and a leaderboard ad, and *inside the article* a meta bar ("Updated N minutes ago", view and
+  share counts), an ad slot between paragraphs, a related-articles box, an embed script; a
+  most-read rail, a footer form with a CSRF token, head scripts, styles and a csrf meta.
+  The markup variant is picked per page; a cosmetic round re-renders one kind with a new seed.
+- ``MUTATIONS`` maps each kind to a function that edits the tree and returns an ``Expect``
+  (what the archive should record), or None when the page has nothing to mutate.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+from bench.furniture import CHURN, FURNITURE_KINDS, furnish
+
+__all__ = [
+    "COSMETIC",
+    "FURNITURE_KINDS",
+    "MUTATIONS",
+    "SUBSTANTIVE",
+    "Expect",
+    "Page",
+    "article_paragraphs",
+    "build",
+    "prepare",
+    "serialize",
+    "words",
+]
+
+_WORD = re.compile(r"\w+")
+_ALPHA_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“‘„«(]?[A-ZÀ-ÖØ-Þ])")
+_SKIP_ANCESTORS = {
+    "header", "nav", "footer", "aside", "form", "figure", "figcaption", "noscript", "button",
+    "label", "select", "template", "table", "blockquote", "li",
+}
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text or "")
+
+
+def _fold(text: str) -> str:
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What one mutation should do to the archive."""
+
+    kind: str
+    cosmetic: bool
+    field: str = ""  # the versioned field that must change ("text", "title", "authors", "published")
+    deleted: tuple[str, ...] = ()  # words the diff must show as removed
+    inserted: tuple[str, ...] = ()  # ... and as added
+    # other (deleted, inserted) word lists that are equally right (a swap can read either way)
+    alternatives: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    shift_days: int = 0  # date edits: the expected change of the published day
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One corpus page ready to mutate: its HTML with an absolute canonical, and its truth."""
+
+    name: str
+    url: str  # where the page was originally published
+    html: str
+    truth_body: str = ""
+
+
+def _parse(html: str) -> lxml.html.HtmlElement:
+    # lxml refuses str input that still carries an XML encoding declaration.
+    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
+    return lxml.html.document_fromstring(html)
+
+
+def serialize(doc: lxml.html.HtmlElement) -> str:
+    return lxml.html.tostring(doc, encoding="unicode", method="html", doctype="<!DOCTYPE html>")
+
+
+def prepare(name: str, url: str, html: str, truth_body: str = "") -> Page:
+    """Round-trip the page through lxml once, so every served variant differs only by its mutation."""
+    doc = _parse(html)
+    for link in doc.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        if "canonical" in rel and link.get("href"):
+            # Served from loopback, a relative canonical would point at the bench server.
+            from urllib.parse import urljoin
+
+            link.set("href", urljoin(url, link.get("href").strip()))
+    return Page(name=name, url=url, html=serialize(doc), truth_body=truth_body)
+
+
+def build(page: Page, seeds: dict[str, int] | None = None) -> lxml.html.HtmlElement:
+    """The page's tree with furniture rendered from ``seeds`` (0 for every kind not named)."""
+    doc = _parse(page.html)
+    paras = article_paragraphs(doc, page.truth_body)
+    furnish(doc, paras, page_seed=page.name, seeds=seeds or {})
+    return doc
+
+
+# --- finding the article ------------------------------------------------------------------------
+
+
+def _text(el) -> str:
+    return " ".join("".join(el.itertext()).split())
+
+
+def _in_skipped(el) -> bool:
+    return any(isinstance(a.tag, str) and a.tag in _SKIP_ANCESTORS for a in el.iterancestors())
+
+
+def article_paragraphs(doc, truth_body: str = "") -> list:
+    """Body <p>s of the article in document order (injected furniture excluded).
+
+    Candidates are <p>s of eight words or more outside page furniture; with a ground-truth
+    body, only those whose text is in it. The parent holding most candidates is the article
+    container; when paragraphs are wrapped one by one, all candidates are used.
+    """
+    truth = f" {_fold(truth_body)} " if truth_body else ""
+    found = []
+    for p in doc.iter("p"):
+        if p.get("data-furniture") is not None or any(
+            a.get("data-furniture") is not None for a in p.iterancestors()
+        ):
+            continue
+        if _in_skipped(p):
+            continue
+        text = _text(p)
+        if len(words(text)) < 8:
+            continue
+        if truth and f" {_fold(text)} " not in truth:
+            continue
+        found.append(p)
+    if not found:
+        return []
+    parent, count = Counter(p.getparent() for p in found).most_common(1)[0]
+    if count >= 3:
+        return [p for p in found if p.getparent() is parent]
+    return found
+
+
+# --- text slots inside a paragraph ----------------------------------------------------------------
+
+
+def _slots(p) -> list[tuple[object, str]]:
+    """(element, "text"|"tail") pairs holding the paragraph's visible text, in order."""
+    out = []
+    for el in p.iter():
+        if el is not p and el.tail:
+            out.append((el, "tail"))
+        if isinstance(el.tag, str) and el.tag not in ("script", "style") and el.text:
+            out.append((el, "text"))
+    # iter() yields an element before its children, but its tail comes after them.
+    order = {id(el): i for i, el in enumerate(p.iter())}
+
+    def position(slot):
+        el, which = slot
+        if which == "text":
+            return (order[id(el)], 0)
+        last = el
+        for last in el.iter():
+            pass
+        return (order[id(last)], 1)
+
+    return sorted(out, key=position)
+
+
+def _get(slot) -> str:
+    el, which = slot
+    return el.text if which == "text" else el.tail
+
+
+def _set(slot, value: str) -> None:
+    el, which = slot
+    if which == "text":
+        el.text = value
+    else:
+        el.tail = value
+
+
+def _vocabulary(paras) -> list[str]:
+    seen: dict[str, None] = {}
+    for p in paras:
+        for w in _ALPHA_WORD.findall(_text(p)):
+            seen.setdefault(w, None)
+    return list(seen)
+
+
+def _pick_paragraph(paras, rng: random.Random, min_words: int = 8):
+    # Skip the first paragraph when possible: lead paragraphs often double as the description.
+    pool = [p for p in paras[1:] if len(words(_text(p))) >= min_words] or [
+        p for p in paras if len(words(_text(p))) >= min_words
+    ]
+    return rng.choice(pool) if pool else None
+
+
+# --- substantive edits ------------------------------------------------------------------------------
+
+_NEW_SENTENCES = (
+    "Officials said further details would be released later this week.",
+    "The spokesperson declined to give a reason for the delay.",
+    "Several witnesses described the scene as chaotic and confusing.",
+    "A second inquiry is expected to report its findings next month.",
+)
+_FALLBACK_WORDS = ("Harbour", "quietly", "northern", "several", "margin", "council")
+
+
+def edit_word(doc, paras, rng: random.Random) -> Expect | None:
+    """Replace one word of one body paragraph by another word of the article."""
+    for _attempt in range(6):
+        p = _pick_paragraph(paras, rng)
+        if p is None:
+            return None
+        counts = Counter(_ALPHA_WORD.findall(_text(p)))
+        choices = [
+            (slot, m)
+            for slot in _slots(p)
+            for m in _ALPHA_WORD.finditer(_get(slot))
+            if counts[m.group(0)] == 1
+        ]
+        if not choices:
+            continue
+        slot, match = rng.choice(choices)
+        old = match.group(0)
+        present = set(_ALPHA_WORD.findall(_text(p)))
+        pool = [w for w in _vocabulary(paras) + list(_FALLBACK_WORDS)
+                if w not in present and w.casefold() != old.casefold() and w[0].isupper() == old[0].isupper()]
+        new = rng.choice(pool) if pool else ("Nothing" if old[0].isupper() else "nothing")
+        text = _get(slot)
+        _set(slot, text[: match.start()] + new + text[match.end():])
+        return Expect("word", False, "text", (old,), (new,), note=f"{old!r} -> {new!r}")
+    return None
+
+
+def add_sentence(doc, paras, rng: random.Random) -> Expect | None:
+    p = _pick_paragraph(paras, rng)
+    if p is None:
+        return None
+    sentence = rng.choice(_NEW_SENTENCES)
+    slot = _slots(p)[-1]
+    _set(slot, _get(slot).rstrip() + " " + sentence + (" " if _get(slot) != _get(slot).rstrip() else ""))
+    return Expect("sentence_add", False, "text", (), tuple(words(sentence)), note=sentence)
+
+
+def remove_sentence(doc, paras, rng: random.Random) -> Expect | None:
+    """Remove one sentence that lies wholly in one text slot of a paragraph with two or more."""
+    choices = []
+    for p in paras:
+        for slot in _slots(p):
+            text = _get(slot)
+            bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+            for start, end in zip(bounds, bounds[1:]):
+                piece = text[start:end]
+                if len(bounds) > 2 and len(words(piece)) >= 4 and piece.strip()[-1:] in ".!?":
+                    choices.append((slot, start, end))
+    if not choices:
+        return None
+    slot, start, end = rng.choice(choices)
+    text = _get(slot)
+    removed = text[start:end]
+    _set(slot, text[:start] + text[end:])
+    return Expect("sentence_remove", False, "text", tuple(words(removed)), (), note=removed.strip()[:120])
+
+
+def move_paragraph(doc, paras, rng: random.Random) -> Expect | None:
+    """Swap two neighbouring body paragraphs (a move reads either way, so both are right)."""
+    pairs = [
+        (a, b) for a, b in zip(paras, paras[1:])
+        if len(words(_text(a))) >= 5 and len(words(_text(b))) >= 5 and _fold(_text(a)) != _fold(_text(b))
+    ]
+    if not pairs:
+        return None
+    a, b = rng.choice(pairs)
+    tail = a.tail
+    a.tail = b.tail
+    b.tail = tail
+    b.addnext(a)
+    wa, wb = tuple(words(_text(a))), tuple(words(_text(b)))
+    return Expect("paragraph_move", False, "text", wa, wa, alternatives=((wb, wb),),
+                  note=f"moved {_text(a)[:50]!r} below the next paragraph")
+
+
+
+# --- metadata edits, applied everywhere a CMS would render the field -----------------------------
+
+
+def _furniture(el) -> bool:
+    return el.get("data-furniture") is not None or any(
+        a.get("data-furniture") is not None for a in el.iterancestors()
+    )
+
+
+def _excluded(doc, paras) -> set:
+    """Elements whose text a metadata edit leaves alone: body paragraphs, furniture, code."""
+    out: set = set()
+    roots = list(paras) + [
+        el for el in doc.iter()
+        if isinstance(el.tag, str) and (el.get("data-furniture") is not None or el.tag in ("script", "style"))
+    ]
+    for root in roots:
+        out.update(root.iter())
+    return out
+
+
+def _meta_key(el) -> str:
+    return (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+
+
+def _ld_scripts(doc) -> list:
+    return [s for s in doc.iter("script") if "ld+json" in (s.get("type") or "").lower() and s.text]
+
+
+def _replace_in_text_nodes(roots, pattern: re.Pattern, repl: str, skip: set) -> int:
+    """Replace in the text and tails of every element under ``roots`` that is not in ``skip``."""
+    hits = 0
+    seen: set = set()
+    for root in roots:
+        for el in root.iter():
+            if el in seen or not isinstance(el.tag, str):
+                continue
+            seen.add(el)
+            if el not in skip and el.text and pattern.search(el.text):
+                el.text = pattern.sub(repl, el.text)
+                hits += 1
+            parent = el.getparent()
+            if el.tail and parent is not None and parent not in skip and pattern.search(el.tail):
+                el.tail = pattern.sub(repl, el.tail)
+                hits += 1
+    return hits
+
+
+def _whole(word: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+
+
+def _headline(doc) -> str:
+    for h1 in doc.iter("h1"):
+        if not _furniture(h1) and _text(h1):
+            return _text(h1)
+    for meta in doc.iter("meta"):
+        if _meta_key(meta) == "og:title" and meta.get("content"):
+            return meta.get("content").strip()
+    title = doc.find(".//title")
+    return _text(title) if title is not None else ""
+
+
+def edit_title(doc, paras, rng: random.Random) -> Expect | None:
+    """Change one word of the headline in <title>, title metas, JSON-LD and every on-page rendering."""
+    headline = _headline(doc)
+    counts = Counter(_ALPHA_WORD.findall(headline))
+    candidates = [w for w, n in counts.items() if n == 1]
+    if not candidates:
+        return None
+    old = rng.choice(candidates)
+    pool = [w for w in _vocabulary(paras) + list(_FALLBACK_WORDS)
+            if w not in counts and w[0].isupper() == old[0].isupper() and w.casefold() != old.casefold()]
+    new = rng.choice(pool) if pool else "Changed"
+    pattern, key = _whole(old), _fold(headline)
+    skip = _excluded(doc, paras)
+    # Every element that renders the headline on its own (h1, <title>, breadcrumb, self-teaser).
+    roots = []
+    for el in doc.iter("h1", "h2", "title", "a", "span", "li"):
+        if el in skip:
+            continue
+        text = _fold(_text(el))
+        if text and (text in key or key in text) and len(text) <= 2 * len(key) + 40:
+            roots.append(el)
+    _replace_in_text_nodes(roots, pattern, new, skip)
+    for meta in doc.iter("meta"):
+        if "title" in _meta_key(meta) and meta.get("content"):
+            meta.set("content", pattern.sub(new, meta.get("content")))
+    field = re.compile(r'("(?:headline|alternativeHeadline|name)"\s*:\s*")((?:[^"\\]|\\.)*)(")')
+
+    def fix(m: re.Match) -> str:
+        value = m.group(2)
+        if m.group(1).startswith('"name"') and not (key and (key in _fold(value) or _fold(value) in key)):
+            return m.group(0)
+        return m.group(1) + pattern.sub(new, value) + m.group(3)
+
+    for script in _ld_scripts(doc):
+        script.text = field.sub(fix, script.text)
+    return Expect("title", False, "title", (old,), (new,), note=f"{old!r} -> {new!r} in {headline[:60]!r}")
+
+
+_AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl")
+_NEW_NAMES = ("Maria Lindqvist", "Tomasz Nowakowski", "Aisha Okafor", "Daniel Moreau", "Keiko Tanabe")
+_NAME = re.compile(r"^[^\W\d_][^\W\d_'.-]*(?:[ '.-]+[^\W\d_][^\W\d_'.-]*){1,3}$")
+
+
+def _ld_author_names(doc) -> list[str]:
+    import json
+
+    names: list[str] = []
+
+    def walk(node, in_author: bool, depth: int = 0) -> None:
+        if depth > 8:
+            return
+        if isinstance(node, list):
+            for item in node:
+                walk(item, in_author, depth + 1)
+        elif isinstance(node, dict):
+            if in_author and isinstance(node.get("name"), str):
+                names.append(node["name"])
+            for k, v in node.items():
+                walk(v, in_author or k in ("author", "creator"), depth + 1)
+        elif isinstance(node, str) and in_author:
+            names.append(node)
+
+    for script in _ld_scripts(doc):
+        try:
+            walk(json.loads(script.text, strict=False), False)
+        except ValueError:
+            continue
+    return names
+
+
+def _author_candidates(doc, skip: set) -> list[str]:
+    found = _ld_author_names(doc)
+    found += [m.get("content") for m in doc.iter("meta") if _meta_key(m) in _AUTHOR_META and m.get("content")]
+    for el in doc.iter():
+        if not isinstance(el.tag, str) or el in skip:
+            continue
+        cls = f"{el.get('class') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}".lower()
+        if re.search(r"author|byline", cls):
+            found.append(_text(el))
+    return [" ".join(n.split()) for n in found if n]
+
+
+def edit_byline(doc, paras, rng: random.Random) -> Expect | None:
+    """Replace one author's name wherever the page renders it (byline, metas, JSON-LD)."""
+    html = serialize(doc)
+    skip = _excluded(doc, paras)
+    name = None
+    for candidate in _author_candidates(doc, skip):
+        # A byline element's text may be "By Jane Doe": try the name-shaped tail of it.
+        for piece in [candidate, *re.split(r"\s*(?:,|\band\b|\bund\b|&|\||·|\bBy\b|\bVon\b|\bvon\b)\s*", candidate)]:
+            piece = piece.strip()
+            if _NAME.match(piece) and len(piece) <= 40 and all(t[0].isupper() for t in piece.split()) \
+                    and piece in html:
+                name = piece
+                break
+        if name:
+            break
+    if name is None:
+        return None
+    new = next(n for n in rng.sample(_NEW_NAMES, len(_NEW_NAMES)) if n not in html)
+    for old_form, new_form in ((name, new), (name.upper(), new.upper())):
+        pattern = _whole(old_form)
+        _replace_in_text_nodes([doc], pattern, new_form, skip)
+        for el in doc.iter():
+            if not isinstance(el.tag, str) or el in skip:
+                continue
+            for attr in ("content", "title", "alt", "aria-label"):
+                if el.get(attr) and pattern.search(el.get(attr)):
+                    el.set(attr, pattern.sub(new_form, el.get(attr)))
+        for script in _ld_scripts(doc):
+            script.text = pattern.sub(new_form, script.text)
+    return Expect("byline", False, "authors", tuple(words(name)), tuple(words(new)),
+                  note=f"{name!r} -> {new!r}")
+
+
+_PUBLISHED_KEYS = ("article:published_time", "datepublished", "og:published_time", "publishdate",
+                   "pubdate", "publish-date", "date", "dc.date", "dcterms.created", "parsely-pub-date")
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+_MONTHS_DE = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+              "Oktober", "November", "Dezember")
+
+
+def _published_day(doc):
+    from datetime import date
+
+    values = []
+    for script in _ld_scripts(doc):
+        values += re.findall(r'"datePublished"\s*:\s*"([^"]+)"', script.text)
+    values += [m.get("content") for m in doc.iter("meta") if _meta_key(m) in _PUBLISHED_KEYS and m.get("content")]
+    values += [t.get("datetime") for t in doc.iter("time") if t.get("datetime")]
+    for value in values:
+        m = _ISO_DAY.search(value or "")
+        if m:
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                continue
+    return None
+
+
+def _day_forms(day) -> list[str]:
+    """The ways pages print a day, most specific first (so "3. Mai 2024" wins over "Mai 2024")."""
+    d, m, y = day.day, day.month, day.year
+    en, de = _MONTHS_EN[m - 1], _MONTHS_DE[m - 1]
+    return [
+        f"{d:02d}.{m:02d}.{y}", f"{d}.{m}.{y}", f"{d}. {de} {y}", f"{d:02d}. {de} {y}",
+        f"{en} {d}, {y}", f"{en[:3]}. {d}, {y}", f"{en[:3]} {d}, {y}", f"{d} {en} {y}",
+        f"{d:02d} {en} {y}", f"{d} {en[:3]} {y}", f"{d:02d}/{m:02d}/{y}", f"{m:02d}/{d:02d}/{y}",
+    ]
+
+
+def edit_date(doc, paras, rng: random.Random) -> Expect | None:
+    """Move the publication day back by one, in every machine-readable and printed form."""
+    from datetime import timedelta
+
+    day = _published_day(doc)
+    if day is None:
+        return None
+    new_day = day - timedelta(days=1)
+    iso_old, iso_new = day.isoformat(), new_day.isoformat()
+    skip = _excluded(doc, paras)
+    for el in doc.iter():
+        if not isinstance(el.tag, str) or el in skip:
+            continue
+        for attr in ("content", "datetime"):
+            if el.get(attr) and iso_old in el.get(attr):
+                el.set(attr, el.get(attr).replace(iso_old, iso_new))
+    for script in _ld_scripts(doc):
+        script.text = script.text.replace(iso_old, iso_new)
+    old_words: list[str] = []
+    new_words: list[str] = []
+    for old_form, new_form in zip(_day_forms(day), _day_forms(new_day)):
+        if _replace_in_text_nodes([doc], _whole(old_form), new_form, skip):
+            old_words += words(old_form)
+            new_words += words(new_form)
+    return Expect("date", False, "published", tuple(old_words), tuple(new_words), shift_days=-1,
+                  note=f"{iso_old} -> {iso_new}")
+
+
+def _apply_churn(kind: str):
+    def run(doc, paras, rng: random.Random) -> Expect | None:
+        return Expect(kind, True) if CHURN[kind](doc, rng) else None
+
+    run.__name__ = f"churn_{kind}"
+    return run
+
+
+SUBSTANTIVE = ("word", "sentence_add", "sentence_remove", "paragraph_move", "title", "byline", "date")
+COSMETIC = FURNITURE_KINDS + tuple(CHURN)
+
+MUTATIONS = {
+    **{kind: _apply_churn(kind) for kind in CHURN},
+    "word": edit_word,
+    "sentence_add": add_sentence,
+    "sentence_remove": remove_sentence,
+    "paragraph_move": move_paragraph,
+    "title": edit_title,
+    "byline": edit_byline,
+    "date": edit_date,
+}
