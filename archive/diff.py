@@ -133,7 +133,7 @@ def _coalesce(raw: Iterable[tuple[str, str, str]]) -> list[WordOp]:
             pending_new.append(new)
     flush_change()
     flush_equal()
-    return _absorb_gaps(out)
+    return _slide(_absorb_gaps(out))
 
 
 def _absorb_gaps(ops: list[WordOp]) -> list[WordOp]:
@@ -160,6 +160,33 @@ def _absorb_gaps(ops: list[WordOp]) -> list[WordOp]:
         out.append(op)
         i += 1
     return out
+
+
+def _slide(ops: list[WordOp]) -> list[WordOp]:
+    """Shift a pure insertion or deletion right onto a word boundary where that is equivalent.
+
+    "James[. Sentence added]." reads better as "James.[ Sentence added.]"; both apply alike.
+    """
+    out = list(ops)
+    for k in range(1, len(out) - 1):
+        before, op, after = out[k - 1], out[k], out[k + 1]
+        if op.op not in ("insert", "delete") or before.op != "equal" or after.op != "equal":
+            continue
+        text = op.new or op.old
+        if text[:1].isspace():
+            continue
+        toks, follow = _tokens(text), _tokens(after.old)
+        for shift in range(1, min(len(toks), len(follow) + 1)):
+            if toks[shift - 1] != follow[shift - 1] or "\n" in toks[shift - 1]:
+                break
+            if toks[shift].isspace() and "\n" not in toks[shift]:
+                moved, rest = "".join(toks[:shift]), "".join(follow[shift:])
+                rotated = "".join(toks[shift:]) + moved
+                out[k - 1] = WordOp("equal", before.old + moved, before.old + moved)
+                out[k] = WordOp(op.op, rotated if op.op == "delete" else "", rotated if op.op == "insert" else "")
+                out[k + 1] = WordOp("equal", rest, rest)
+                break
+    return [op for op in out if op.old or op.new]
 
 
 def _trimmed(old: str, new: str) -> list[tuple[str, str, str]]:

@@ -190,3 +190,12 @@ def test_swapped_paragraphs_show_the_shorter_one_moving(short_first):
     moved = [b for b in blocks if b.kind in ("insert", "delete")]
     assert {p for b in moved for p in b.old + b.new} == {short}
     assert apply_ops("\n".join(old_paras), ops) == "\n".join(new_paras)
+
+
+def test_appended_sentence_is_one_clean_insertion():
+    old = "Intro.\nThe office of Letitia James was contacted.\nEnd."
+    new = "Intro.\nThe office of Letitia James was contacted. The company declined to comment.\nEnd."
+    _blocks, ops = diff_texts(old, new)
+    assert [op for op in ops if op.op != "equal"] == [
+        WordOp("insert", "", " The company declined to comment.")
+    ]
