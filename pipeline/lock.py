@@ -1,4 +1,9 @@
-"""The run lock: one `archive run` at a time per archive; the kernel frees it if we die."""
+"""The run lock: one `archive run` at a time per archive; the kernel frees it if we die.
+
+flock belongs to the open file, so a child that inherits the descriptor (a forked extraction
+worker) would keep holding the lock after a ``kill -9`` of the run. Forked children close
+every held lock descriptor at once (``os.register_at_fork``), so only the run holds it.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,32 @@ import os
 import time
 from pathlib import Path
 
+_HELD: set[int] = set()  # descriptors of locks this process holds
+
+
+def _close_in_child() -> None:
+    for fd in list(_HELD):
+        try:
+            os.close(fd)  # closing (not unlocking) leaves the parent's lock in place
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_in_child)
+
 
 class RunLock:
     """An flock on ``<db>.lock``. A killed holder loses it at once, so no stale locks."""
 
     def __init__(self, db_path: Path) -> None:
+        db_path = Path(db_path)
         self.path = db_path.with_name(db_path.name + ".lock")
         self._fd: int | None = None
 
     def acquire(self, *, wait: bool, timeout: float | None = None) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Take the lock; False when another process holds it (after ``timeout`` if waiting)."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:
@@ -30,9 +51,11 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        _HELD.add(fd)
         return True
 
     def holder(self) -> str | None:
+        """The pid written by the holder, for the "another run is active" line."""
         try:
             return self.path.read_text().strip() or None
         except OSError:
@@ -40,6 +63,13 @@ class RunLock:
 
     def release(self) -> None:
         if self._fd is not None:
+            _HELD.discard(self._fd)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()

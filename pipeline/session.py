@@ -27,6 +27,7 @@ from .fetch import Fetcher
 from .models import Extracted, FetchResult, Target
 from .politeness import HostGate
 from .quality import check_extraction, word_count
+from .reextract import refresh_baseline
 from .schedule import error_backoff, next_check_at, should_report
 from .store_writer import StoreWriter
 from .urls import canonical_url, choose_identity
@@ -153,6 +154,9 @@ class Session:
         )
         if rules and rules.ignore_lines:
             extracted = _drop_lines(extracted, rules.ignore_lines)
+        if page.latest_version:
+            # An older extractor's baseline would make its own differences look like edits.
+            await refresh_baseline(self.pool, self.writer, url)
         previous = await self.writer.call("latest_text", url)
         check_extraction(extracted, requested_url=url,
                          previous_words=word_count(previous) if previous else None)
@@ -310,6 +314,7 @@ def _snapshot(key: str, ex: Extracted, result: FetchResult, info: FetchInfo) -> 
         url=key, content=content, fetch=info, raw_html=result.body, markdown=ex.markdown,
         sitename=ex.sitename, language=ex.language, section=ex.section, tags=ex.tags,
         extractor=ex.extractor, extractor_version=ex.extractor_version,
+        encoding=result.encoding,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import inspect
 import multiprocessing
 import os
@@ -14,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from .errors import ExtractError
 from .models import Extracted
 
+_PR_SET_PDEATHSIG = 1
 DEFAULT_GRACE = 5.0  # how long the parent waits past the limit for a worker that ignores it
 
 
@@ -31,6 +33,17 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGALRM, _on_alarm)
+    _die_with_parent()
+    from . import extract  # noqa: F401 - import once here, not inside the first page's limit
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGKILL when the run dies (kill -9), instead of lingering."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers exit when their queue closes
+        pass
 
 
 def default_extract(html: str, *, url: str, final_url: str, drop: tuple[str, ...] = ()):
@@ -77,6 +90,7 @@ class ExtractorPool:
         self.grace = grace
         self.extract_fn = extract_fn
         self._pool = self._new_pool()
+        self._free: asyncio.Semaphore | None = None  # one page per worker at a time
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # fork is fastest and the workers only import; forkserver would re-import trafilatura.
@@ -86,16 +100,21 @@ class ExtractorPool:
     async def extract(
         self, html: str, *, url: str, final_url: str, drop: tuple[str, ...] = ()
     ) -> Extracted:
+        if self._free is None:
+            self._free = asyncio.Semaphore(self.workers)
         for attempt in range(2):
-            pool = self._pool
-            try:
-                return await self._extract_on(pool, html, url, final_url, drop)
-            except BrokenProcessPool as exc:
-                replaced_by_other = pool is not self._pool
-                self._replace(pool)
-                if attempt == 0 and replaced_by_other:
-                    continue  # another page's stuck worker took the pool down; try again
-                raise ExtractError(f"extraction worker died: {exc}", kind="extract_failed") from exc
+            # Submit only to an idle worker, so the time limit never counts queueing.
+            async with self._free:
+                pool = self._pool
+                try:
+                    return await self._extract_on(pool, html, url, final_url, drop)
+                except BrokenProcessPool as exc:
+                    error = exc
+            replaced_by_other = pool is not self._pool
+            self._replace(pool)
+            if attempt == 0 and replaced_by_other:
+                continue  # another page's stuck worker took the pool down; try again
+            raise ExtractError(f"extraction worker died: {error}", kind="extract_failed") from error
         raise AssertionError("unreachable")
 
     async def _extract_on(self, pool, html, url, final_url, drop) -> Extracted:
@@ -105,6 +124,11 @@ class ExtractorPool:
         )
         try:
             return await asyncio.wait_for(future, self.timeout + self.grace)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if pool is not self._pool and task is not None and not task.cancelling():
+                raise BrokenProcessPool("pool replaced") from None  # not our cancellation
+            raise
         except asyncio.TimeoutError:
             self._replace(pool)
             raise ExtractError(
@@ -115,8 +139,10 @@ class ExtractorPool:
         if pool is not self._pool:
             return
         self._pool = self._new_pool()
+        # Killing the workers fails every queued future with BrokenProcessPool, which
+        # extract() retries on the new pool (cancelling them would lose those pages).
         _kill(pool)
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False)
 
     def close(self, kill: bool = False) -> None:
         """Shut down; ``kill`` ends busy workers at once (a stop was asked for)."""

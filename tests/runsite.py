@@ -150,6 +150,18 @@ def _handler_for(site: Site, index: int):
     return Handler
 
 
+try:  # a pytest fixture when pytest is importing this module
+    import pytest
+
+    @pytest.fixture
+    def site():
+        web = Site(4)
+        yield web
+        web.close()
+except ImportError:  # pragma: no cover - used from a plain script
+    pass
+
+
 def write_config(tmp: Path, *, pages=(), feeds=(), fetch: dict | None = None,
                  run: dict | None = None, extract: dict | None = None,
                  schedule: dict | None = None) -> Path:
@@ -178,3 +190,17 @@ def _toml(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     raise TypeError(value)
+
+
+class Clock:
+    """A settable UTC clock for Engine(clock=...); starts at a whole second."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = (start or datetime.now(timezone.utc)).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
