@@ -269,6 +269,31 @@ def _pick_version(archive: Archive, key: str, spec: str, *, relative_to: int | N
     return archive.version_at(key, moment)
 
 
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Every tracked page.")
+@click.option("--force", is_flag=True, help="Also versions already made by this extractor.")
+@click.pass_context
+def reextract(ctx, urls, every, force) -> None:
+    """Recompute stored versions from their raw HTML with the current extractor."""
+    from .reextract import reextract_pages
+
+    if bool(urls) == every:
+        raise _Fail("reextract: give URLs or --all (not both)", EXIT_USAGE)
+    config = _config(ctx)
+    keys = None
+    if urls:
+        with _open(config) as archive:
+            keys = [_resolve(archive, url) for url in urls]
+    results = asyncio.run(reextract_pages(config, keys, force=force))
+    for result in results:
+        same = f", {result.identical} now identical to the previous" if result.identical else ""
+        click.echo(f"{result.url}: {result.updated} versions re-extracted{same}")
+        for failure in result.failed:
+            _err(f"{result.url}: {failure}")
+    ctx.exit(EXIT_FAILED if any(r.failed for r in results) else EXIT_OK)
+
+
 # -- feeds ---------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ class HostGate:
         self._delays: dict[str, float] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._next_start: dict[str, float] = {}
+        self._last_end: dict[str, float] = {}
         self._total = asyncio.Semaphore(total) if total else None
 
     @staticmethod
@@ -40,6 +41,9 @@ class HostGate:
 
     def set_delay(self, host: str, delay: float) -> None:
         self._delays[host] = max(delay, self._default_delay)
+        if host in self._last_end:  # the request that taught us the delay counts too
+            until = self._last_end[host] + self._delays[host]
+            self._next_start[host] = max(self._next_start.get(host, until), until)
 
     def pause(self, url: str, seconds: float) -> None:
         """No request to ``url``'s host starts within ``seconds`` from now."""
@@ -63,5 +67,6 @@ class HostGate:
                     async with self._total:
                         yield
             finally:
-                end = time.monotonic() + self.delay_for(host)
+                self._last_end[host] = time.monotonic()
+                end = self._last_end[host] + self.delay_for(host)
                 self._next_start[host] = max(self._next_start.get(host, end), end)
