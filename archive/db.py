@@ -95,6 +95,7 @@ CREATE TABLE IF NOT EXISTS versions (
     extractor TEXT,
     extractor_version TEXT,
     raw_sha256 TEXT REFERENCES blobs (sha256),
+    encoding TEXT,
     fetch_id INTEGER REFERENCES fetches (id),
     UNIQUE (page_id, number)
 );

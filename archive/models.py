@@ -58,6 +58,7 @@ class Snapshot:
     tags: tuple[str, ...] = ()
     extractor: str = ""
     extractor_version: str = ""
+    encoding: str | None = None  # the charset raw_html was decoded with, for re-extraction
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,19 @@ class Version:
     raw_sha256: str | None
     section: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)
+class Reextraction:
+    """A stored version's fields recomputed from its raw HTML by a newer extractor."""
+
+    number: int
+    content: Content
+    markdown: str = ""
+    sitename: str | None = None
+    language: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    extractor: str = ""
+    extractor_version: str = ""

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import blobs
 from .db import connect, iso, parse_iso, transaction, utcnow
 from .errors import NotFound
-from .models import Content, FetchInfo, SaveResult, Snapshot, Version
+from .models import Content, FetchInfo, Reextraction, SaveResult, Snapshot, Version
 from .normalize import (
     changed_fields,
     content_hash,
@@ -201,15 +201,17 @@ class Archive:
                 """INSERT INTO versions (page_id, number, captured_at, title, authors, published,
                    modified, description, canonical_url, text, markdown, final_url, sitename,
                    language, section, tags, changed, flags, revert_of, words_added, words_removed,
-                   content_hash, field_hashes, extractor, extractor_version, raw_sha256, fetch_id)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   content_hash, field_hashes, extractor, extractor_version, raw_sha256, encoding,
+                   fetch_id)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
                     page_id, number, captured, c.title, json.dumps(list(c.authors)), c.published,
                     c.modified, c.description, c.canonical_url, c.text, snapshot.markdown,
                     snapshot.fetch.final_url, snapshot.sitename, snapshot.language,
                     snapshot.section, json.dumps(list(snapshot.tags)), json.dumps(list(changed)),
                     json.dumps(flags), revert_of, added, removed, digest, json.dumps(hashes),
-                    snapshot.extractor, snapshot.extractor_version, raw_sha, fetch_id,
+                    snapshot.extractor, snapshot.extractor_version, raw_sha, snapshot.encoding,
+                    fetch_id,
                 ),
             )
             conn.executemany(
@@ -293,6 +295,102 @@ class Archive:
                 if state == "retired":
                     self._event(conn, page_id, "retired", None)
             conn.execute("UPDATE pages SET next_check_at = ? WHERE id = ?", (iso(when), page_id))
+
+    def apply_reextraction(
+        self, url: str, updates: list[Reextraction], *, rechain: bool
+    ) -> tuple[int, int]:
+        """Replace versions' extracted fields with a newer extractor's, in one transaction.
+
+        With ``rechain`` every version's changed fields, flags and word counts are
+        recomputed against its predecessor under the same extractor, so an extractor
+        upgrade never shows up as an edit; a version whose content now equals its
+        predecessor's keeps its number and is flagged ``identical``. Without it (the
+        baseline refresh a run does) only the fields and hashes of the given versions
+        change. Returns (versions updated, versions now identical to their predecessor).
+        """
+        with transaction(self.db, self.path) as conn:
+            page_id = self._require_page(conn, url)
+            for update in updates:
+                self._replace_fields(conn, page_id, update)
+            identical = self._rechain(conn, page_id) if rechain else 0
+            latest = conn.execute(
+                "SELECT v.title, v.published FROM versions v JOIN pages p ON p.id = v.page_id"
+                " AND v.number = p.latest_version WHERE p.id = ?", (page_id,)
+            ).fetchone()
+            if latest:
+                conn.execute(
+                    "UPDATE pages SET title = ?, published = ? WHERE id = ?", (*latest, page_id)
+                )
+            versions = sorted({u.extractor_version for u in updates})
+            self._event(conn, page_id, "reextracted",
+                        f"{len(updates)} versions with {', '.join(versions)}"
+                        + (f"; {identical} now identical to the previous" if identical else ""))
+            return len(updates), identical
+
+    def _replace_fields(self, conn, page_id: int, update: Reextraction) -> None:
+        hashes = field_hashes(update.content)
+        c = update.content
+        cursor = conn.execute(
+            "UPDATE versions SET title = ?, authors = ?, published = ?, modified = ?,"
+            " description = ?, canonical_url = ?, text = ?, markdown = ?, sitename = ?,"
+            " language = ?, section = ?, tags = ?, content_hash = ?, field_hashes = ?,"
+            " extractor = ?, extractor_version = ? WHERE page_id = ? AND number = ?",
+            (
+                c.title, json.dumps(list(c.authors)), c.published, c.modified, c.description,
+                c.canonical_url, c.text, update.markdown, update.sitename, update.language,
+                update.section, json.dumps(list(update.tags)), content_hash(hashes),
+                json.dumps(hashes), update.extractor, update.extractor_version, page_id,
+                update.number,
+            ),
+        )
+        if cursor.rowcount != 1:
+            raise NotFound(f"page {page_id}: no version {update.number}")
+
+    def _rechain(self, conn, page_id: int) -> int:
+        rows = conn.execute(
+            "SELECT number FROM versions WHERE page_id = ? ORDER BY number", (page_id,)
+        ).fetchall()
+        conn.execute("DELETE FROM changes WHERE page_id = ?", (page_id,))
+        previous = None
+        seen: dict[str, int] = {}
+        identical = 0
+        for (number,) in rows:
+            row = self._version_row(conn, page_id, number)
+            content = _content_of(row)
+            hashes = json.loads(row["field_hashes"])
+            flags: list[str] = []
+            revert_of = None
+            if previous is None:
+                changed: tuple[str, ...] = ()
+                added, removed = word_stats("", content.text)
+            else:
+                prev_content, prev_hashes = previous
+                changed = changed_fields(prev_hashes, hashes)
+                added, removed = word_stats(prev_content.text, content.text)
+                if not changed:
+                    flags.append("identical")
+                    identical += 1
+                else:
+                    if is_minor_change(prev_content, content):
+                        flags.append("minor")
+                    earlier = seen.get(row["content_hash"])
+                    if earlier is not None:
+                        flags.append("revert")
+                        revert_of = earlier
+            conn.execute(
+                "UPDATE versions SET changed = ?, flags = ?, revert_of = ?, words_added = ?,"
+                " words_removed = ? WHERE page_id = ? AND number = ?",
+                (json.dumps(list(changed)), json.dumps(flags), revert_of, added, removed,
+                 page_id, number),
+            )
+            conn.executemany(
+                "INSERT INTO changes (page_id, version, field) VALUES (?, ?, ?)",
+                [(page_id, number, name) for name in changed],
+            )
+            if previous is not None:
+                seen[previous_hash] = previous_number  # versions before the predecessor
+            previous, previous_hash, previous_number = (content, hashes), row["content_hash"], number
+        return identical
 
     # -- reading --------------------------------------------------------------------------
 
@@ -480,6 +578,7 @@ def _version_of(url: str, row: dict) -> Version:
         raw_sha256=row["raw_sha256"],
         section=row["section"],
         tags=tuple(json.loads(row["tags"])),
+        encoding=row.get("encoding"),
     )
 
 
