@@ -55,6 +55,8 @@ _REFUSED = frozenset(
     }
 )
 
+_RARE_PREFIXES = ("mac_", "cp4", "cp7", "cp8", "kz1048", "ptcp154", "hp_", "palmos")
+
 _META_RE = re.compile(
     rb"""<meta[^>]*?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]+)""", re.IGNORECASE
 )
@@ -117,12 +119,20 @@ def _detect(body: bytes) -> str | None:
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(body[:_DETECT_BYTES]).best()
+        matches = list(from_bytes(body[:_DETECT_BYTES]))
     except Exception:  # the detector is a best-effort hint; never let it fail the fetch
         return None
-    if best is None:
+    if not matches:
         return None
-    return normalise_label(best.encoding)
+    best = matches[0]
+    # On short pages the detector often ties a web encoding with a Mac or DOS one
+    # (cp1251 vs mac_cyrillic); among near-ties prefer what web pages actually use.
+    near = [
+        m for m in matches
+        if m.chaos <= best.chaos + 0.02 and m.coherence >= best.coherence - 0.1
+    ]
+    near.sort(key=lambda m: m.encoding.startswith(_RARE_PREFIXES))
+    return normalise_label(near[0].encoding)
 
 
 def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:

@@ -65,12 +65,12 @@ def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float 
         if value is None:
             return None
         text = value.strip()
-        if not text or len(text) > 100:
-            return None
         if text.isascii() and text.isdigit():
             # Huge digit strings would be slow (or refused) to convert; they are "cap" anyway.
             seconds = float(int(text)) if len(text) <= 12 else float("inf")
             return max(0.0, min(seconds, cap))
+        if not text or len(text) > 100:
+            return None
         when = parsedate_to_datetime(text)
         if when is None:
             return None

@@ -145,6 +145,7 @@ class FaultServer:
         else:
             raise RuntimeError("could not bind the fault server")
         for host, listener in self._listeners:
+            listener.settimeout(0.5)  # fallback where shutdown() does not wake accept()
             t = threading.Thread(target=self._accept_loop, args=(host, listener), daemon=True)
             t.start()
             self._threads.append(t)
@@ -196,7 +197,6 @@ class FaultServer:
 
     # -- serving ------------------------------------------------------------------------
     def _accept_loop(self, host: str, listener: socket.socket) -> None:
-        listener.settimeout(0.5)  # fallback where shutdown() does not wake accept()
         while not self.stopping.is_set():
             try:
                 conn, _ = listener.accept()
