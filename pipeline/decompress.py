@@ -1,4 +1,8 @@
-"""Bounded, incremental decoding of HTTP content codings (gzip, deflate, br, zstd).
+"""Reading a response body under a cap: content codings, size and type sniffing.
+
+``BodyDecoder`` undoes HTTP content codings (gzip, deflate, br, zstd) incrementally;
+``BodyReader`` feeds it raw chunks, enforces the byte caps and sniffs what the body is.
+No httpx here: the fetcher hands over raw bytes and turns failures into FetchErrors.
 
 httpx decodes whatever the server sends with no cap on the output, so a few hundred bytes of
 brotli can become hundreds of MiB. Here every stage produces output in pieces of at most
@@ -8,13 +12,17 @@ Corrupt or truncated data raises ``DecodeFailed``. Both are translated by the fe
 
 from __future__ import annotations
 
+import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import brotli
 import zstandard
 
-__all__ = ["CHUNK", "DecodeFailed", "DecodeLimit", "BodyDecoder", "GZIP_MAGIC"]
+__all__ = [
+    "CHUNK", "GZIP_MAGIC", "BodyDecoder", "BodyReader", "DecodeFailed", "DecodeLimit",
+    "media_type", "refuse_declared_type",
+]
 
 CHUNK = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -233,3 +241,136 @@ class BodyDecoder:
         """Flush every stage in order, checking none was truncated."""
         for index, stage in enumerate(self._stages):
             yield from self._through(index + 1, stage.finish())
+
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip", "application/octet-stream"})
+_SNIFF = 1024
+_BINARY_MAGIC = (  # PDF, PNG, GIF, JPEG, ZIP (docx, epub), RIFF (webp), ICO
+    b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF", b"\x00\x00\x01\x00",
+)
+_HTML_SNIFF_RE = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|script|!--)[\s>/]",
+    re.IGNORECASE,
+)
+
+
+def media_type(value: str | None) -> tuple[str | None, str | None]:
+    """(media type, charset) from a Content-Type header value."""
+    if not value:
+        return None, None
+    kind, _, params = value.partition(";")
+    charset = None
+    for param in params.split(";"):
+        name, _, val = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = val.strip().strip("\"'") or None
+    return kind.strip().lower() or None, charset
+
+
+def _is_textish(media: str) -> bool:
+    return (
+        media.startswith("text/")
+        or media in ("application/xml", "application/json", "application/x-rss+xml")
+        or media.endswith(("+xml", "+json"))
+    )
+
+
+def refuse_declared_type(media: str | None, *, html_only: bool) -> str | None:
+    """Why a declared Content-Type is refused before reading the body, or None if it may pass.
+
+    ``fetch`` wants HTML/XHTML; ``fetch_bytes`` any text, or gzip (a .xml.gz sitemap) whose
+    body is then checked for the gzip magic. A missing type is decided by sniffing.
+    """
+    if media is None:
+        return None
+    if html_only:
+        return None if media in _HTML_TYPES else f"content type {media!r} is not HTML"
+    if _is_textish(media) or media in _GZIP_TYPES:
+        return None
+    return f"content type {media!r} is not text"
+
+
+class BodyReader:
+    """Accumulates the decoded body under the caps, sniffing its type on the way."""
+
+    def __init__(
+        self,
+        codings: list[str],
+        max_bytes: int,
+        media: str | None,
+        html_only: bool,
+        fail: Callable[[str, str], Exception],
+    ) -> None:
+        self._fail = fail  # (message, kind) -> the error to raise; the fetcher adds URL/status
+        self._codings = codings
+        self._max = max_bytes
+        self._media = media
+        self._html_only = html_only
+        self._decoder: BodyDecoder | None = None
+        self._head = b""  # raw bytes held until the gzip magic check can be made
+        self._raw = 0
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._sniffed = False
+        self._gzip_sniffed = False
+        self.body = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self._raw += len(chunk)
+        if self._raw > self._max:
+            raise self._fail(f"body exceeds the {self._max}-byte cap", "too_large")
+        if self._decoder is None:
+            self._head += chunk
+            if len(self._head) < len(GZIP_MAGIC):
+                return
+            chunk, self._head = self._head, b""
+            self._start(chunk)
+        self._take(self._decoder.feed(chunk))
+
+    def _start(self, first: bytes) -> None:
+        codings = self._codings
+        if not codings and first.startswith(GZIP_MAGIC):
+            # Gzip without Content-Encoding (.gz sitemaps, misconfigured servers).
+            codings, self._gzip_sniffed = ["gzip"], True
+        try:
+            self._decoder = BodyDecoder(codings, self._max)
+        except DecodeFailed as exc:
+            raise self._fail(str(exc), "decoding") from exc
+
+    def _take(self, pieces) -> None:
+        try:
+            for piece in pieces:
+                self._size += len(piece)
+                if self._size > self._max:
+                    raise self._fail(f"decoded body exceeds the {self._max}-byte cap", "too_large")
+                self._parts.append(piece)
+                if not self._sniffed and self._size >= _SNIFF:
+                    self._sniff()
+        except DecodeLimit as exc:
+            raise self._fail(f"decoded body exceeds the {self._max}-byte cap", "too_large") from exc
+        except DecodeFailed as exc:
+            raise self._fail(str(exc), "decoding") from exc
+
+    def finish(self) -> None:
+        if self._decoder is None:
+            if not self._head:
+                return
+            self._start(self._head)
+            self._take(self._decoder.feed(self._head))
+        self._take(self._decoder.finish())
+        if not self._sniffed and self._size:
+            self._sniff()
+        self.body = b"".join(self._parts)
+        self._parts = []
+
+    def _sniff(self) -> None:
+        self._sniffed = True
+        head = b"".join(self._parts)[:_SNIFF]
+        if head.startswith(_BINARY_MAGIC):
+            raise self._fail("body is binary (PDF, image or archive), not a page", "content_type")
+        if self._html_only:
+            if self._media is None and not _HTML_SNIFF_RE.search(head):
+                raise self._fail("no Content-Type and the body does not look like HTML", "content_type")
+        elif self._media in _GZIP_TYPES and not self._gzip_sniffed:
+            raise self._fail(f"content type {self._media!r} is not text", "content_type")

@@ -19,6 +19,7 @@ from trafilatura.xml import xmltotxt
 
 from pipeline.errors import ExtractError
 from pipeline.metadata import Fallback, choose
+from pipeline.metadata_clean import clean_text, fold
 from pipeline.metadata_sources import collect
 from pipeline.models import Extracted
 
@@ -75,6 +76,12 @@ def _extract(html: str, *, url: str, final_url: str) -> Extracted:
     if not text:
         raise ExtractError("the article body is empty", kind="empty")
     meta = choose(sources, Fallback(), url=final_url)
+    # The headline repeated as the body's first line belongs to the title field, not the body.
+    heads = {fold(h) for h in [meta.title or "", *sources.h1[:3]] if h.strip()}
+    text = _drop_leading(text, heads)
+    markdown = _drop_leading(markdown, heads, strip="# ")
+    if not text:
+        raise ExtractError("the article body is empty", kind="empty")
     if meta.published is None:
         # htmldate's heuristics (URL, text patterns) only when the page declares no date;
         # it may clean the tree it is given, which nothing reads after this point.
@@ -125,6 +132,13 @@ def _fallback(doc: object) -> Fallback:
         categories=strings("categories"),
         tags=strings("tags"),
     )
+
+
+def _drop_leading(text: str, heads: set[str], *, strip: str = "") -> str:
+    first, _, rest = text.partition("\n")
+    if first and fold(clean_text(first.lstrip(strip)) or "") in heads:
+        return rest.lstrip("\n")
+    return text
 
 
 def _tidy(text: str) -> str:

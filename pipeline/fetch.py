@@ -19,7 +19,6 @@ import asyncio
 import base64
 import functools
 import hashlib
-import re
 import ssl
 import time
 from collections.abc import Mapping
@@ -32,7 +31,7 @@ import httpx
 
 from pipeline import netguard
 from pipeline.charset import decode_html
-from pipeline.decompress import GZIP_MAGIC, BodyDecoder, DecodeFailed, DecodeLimit
+from pipeline.decompress import BodyReader, media_type, refuse_declared_type
 from pipeline.errors import BlockedError, FetchError
 from pipeline.models import FetchResult, Target
 from pipeline.settings import FetchSettings
@@ -44,16 +43,8 @@ FEED_ACCEPT = (
     "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,"
     "text/plain;q=0.8,*/*;q=0.1"
 )
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip", "application/octet-stream"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")
-_SNIFF = 1024
-_BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF", b"\x00\x00\x01\x00")
-_HTML_SNIFF_RE = re.compile(
-    rb"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|script|!--)[\s>/]",
-    re.IGNORECASE,
-)
 
 
 def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float | None:
@@ -157,27 +148,6 @@ def _verified_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
 def _origin(url: httpx.URL) -> tuple[str, str, int]:
     default = 443 if url.scheme == "https" else 80
     return url.scheme, url.host, url.port or default
-
-
-def _media_type(value: str | None) -> tuple[str | None, str | None]:
-    """(media type, charset) from a Content-Type header value."""
-    if not value:
-        return None, None
-    kind, _, params = value.partition(";")
-    charset = None
-    for param in params.split(";"):
-        name, _, val = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = val.strip().strip("\"'") or None
-    return kind.strip().lower() or None, charset
-
-
-def _is_textish(media: str) -> bool:
-    return (
-        media.startswith("text/")
-        or media in ("application/xml", "application/json", "application/x-rss+xml")
-        or media.endswith(("+xml", "+json"))
-    )
 
 
 def _has_ssl_cause(exc: BaseException) -> bool:
@@ -426,7 +396,7 @@ class Fetcher:
             )
         if not 200 <= status < 300:
             raise self._status_error(state, response)
-        media, charset = _media_type(headers.get("content-type"))
+        media, charset = media_type(headers.get("content-type"))
         body = await self._read_body(state, response, media, **kwargs)
         text, encoding = decode_html(body, charset)
         return FetchResult(
@@ -442,15 +412,9 @@ class Fetcher:
         )
 
     async def _read_body(self, state, response, media, *, max_bytes, html_only, **_) -> bytes:
-        if media is not None:
-            allowed = media in _HTML_TYPES if html_only else (
-                _is_textish(media) or media in _GZIP_TYPES
-            )
-            if not allowed:
-                raise state.error(
-                    f"content type {media!r} is not {'HTML' if html_only else 'text'}",
-                    "content_type", status=response.status_code,
-                )
+        refusal = refuse_declared_type(media, html_only=html_only)
+        if refusal is not None:
+            raise state.error(refusal, "content_type", status=response.status_code)
         length = response.headers.get("content-length", "").strip()
         if length.isdigit() and int(length) > max_bytes:
             raise state.error(
@@ -462,7 +426,11 @@ class Fetcher:
             for c in response.headers.get("content-encoding", "").split(",")
             if c.strip()
         ]
-        reader = _BodyReader(state, codings, max_bytes, media, html_only, response.status_code)
+        status = response.status_code
+        reader = BodyReader(
+            codings, max_bytes, media, html_only,
+            fail=lambda message, kind: state.error(message, kind, status=status),
+        )
         try:
             async for chunk in response.aiter_raw():
                 reader.feed(chunk)
@@ -472,85 +440,3 @@ class Fetcher:
         if html_only and not reader.body:
             raise state.error("empty body", "empty", status=response.status_code)
         return reader.body
-
-
-class _BodyReader:
-    """Accumulates the decoded body under the caps, sniffing its type on the way."""
-
-    def __init__(self, state, codings, max_bytes, media, html_only, status) -> None:
-        self._state = state
-        self._codings = codings
-        self._max = max_bytes
-        self._media = media
-        self._html_only = html_only
-        self._status = status
-        self._decoder: BodyDecoder | None = None
-        self._head = b""  # raw bytes held until the gzip magic check can be made
-        self._raw = 0
-        self._parts: list[bytes] = []
-        self._size = 0
-        self._sniffed = False
-        self._gzip_sniffed = False
-        self.body = b""
-
-    def _fail(self, message: str, kind: str) -> FetchError:
-        return self._state.error(message, kind, status=self._status)
-
-    def feed(self, chunk: bytes) -> None:
-        self._raw += len(chunk)
-        if self._raw > self._max:
-            raise self._fail(f"body exceeds the {self._max}-byte cap", "too_large")
-        if self._decoder is None:
-            self._head += chunk
-            if len(self._head) < len(GZIP_MAGIC):
-                return
-            chunk, self._head = self._head, b""
-            self._start(chunk)
-        self._take(self._decoder.feed(chunk))
-
-    def _start(self, first: bytes) -> None:
-        codings = self._codings
-        if not codings and first.startswith(GZIP_MAGIC):
-            # Gzip without Content-Encoding (.gz sitemaps, misconfigured servers).
-            codings, self._gzip_sniffed = ["gzip"], True
-        try:
-            self._decoder = BodyDecoder(codings, self._max)
-        except DecodeFailed as exc:
-            raise self._fail(str(exc), "decoding") from exc
-
-    def _take(self, pieces) -> None:
-        try:
-            for piece in pieces:
-                self._size += len(piece)
-                if self._size > self._max:
-                    raise self._fail(f"decoded body exceeds the {self._max}-byte cap", "too_large")
-                self._parts.append(piece)
-                if not self._sniffed and self._size >= _SNIFF:
-                    self._sniff()
-        except DecodeLimit as exc:
-            raise self._fail(f"decoded body exceeds the {self._max}-byte cap", "too_large") from exc
-        except DecodeFailed as exc:
-            raise self._fail(str(exc), "decoding") from exc
-
-    def finish(self) -> None:
-        if self._decoder is None:
-            if not self._head:
-                return
-            self._start(self._head)
-            self._take(self._decoder.feed(self._head))
-        self._take(self._decoder.finish())
-        if not self._sniffed and self._size:
-            self._sniff()
-        self.body = b"".join(self._parts)
-        self._parts = []
-
-    def _sniff(self) -> None:
-        self._sniffed = True
-        head = b"".join(self._parts)[:_SNIFF]
-        if head.startswith(_BINARY_MAGIC):
-            raise self._fail("body is binary (PDF, image or archive), not a page", "content_type")
-        if self._html_only:
-            if self._media is None and not _HTML_SNIFF_RE.search(head):
-                raise self._fail("no Content-Type and the body does not look like HTML", "content_type")
-        elif self._media in _GZIP_TYPES and not self._gzip_sniffed:
-            raise self._fail(f"content type {self._media!r} is not text", "content_type")

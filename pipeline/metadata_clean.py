@@ -126,7 +126,7 @@ _ROLE_TAIL = re.compile(
 def split_authors(value: str, site_names: list[str] = ()) -> list[str]:
     """A byline string -> person names, cleaned of "By", roles, dates and site names."""
     text = clean_text(value, limit=500)
-    if not text:
+    if not text or re.match(r"(?:https?:|www\.|/)", text, re.I):
         return []
     text = _BY.sub("", text)
     text = _ROLE_TAIL.sub("", text)
