@@ -44,7 +44,7 @@ def test_archive_imports_only_stdlib_and_sqlite_utils(path):
 
 OWNERS = {
     "httpx": {"fetch.py"},
-    "httpcore": {"fetch.py"},
+    "httpcore": {"fetch.py", "netguard.py"},  # the guarded connect is part of fetching
     "trafilatura": {"extract.py"},
     "bs4": {"extract.py"},
     "lxml": {"extract.py"},
