@@ -18,6 +18,7 @@ from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
 from pipeline.errors import ExtractError
+from pipeline.extract_drop import drop
 from pipeline.metadata import Fallback, choose
 from pipeline.metadata_clean import clean_text, fold
 from pipeline.metadata_sources import collect
@@ -45,13 +46,18 @@ TRAFILATURA_OPTIONS = {
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
-def extract(html: str, *, url: str, final_url: str | None = None) -> Extracted:
-    """Extract the article in ``html``. Raises ExtractError and nothing else."""
+def extract(
+    html: str, *, url: str, final_url: str | None = None, drop_selectors: tuple[str, ...] = ()
+) -> Extracted:
+    """Extract the article in ``html``. Raises ExtractError and nothing else.
+
+    ``drop_selectors`` (a site's configured CSS selectors) are removed before anything is read.
+    """
     final = final_url or url
     if not isinstance(html, str) or not html.strip():
         raise ExtractError("empty HTML document", kind="empty")
     try:
-        return _extract(html, url=url, final_url=final)
+        return _extract(html, url=url, final_url=final, drop_selectors=tuple(drop_selectors))
     except ExtractError:
         raise
     except (RecursionError, MemoryError) as exc:
@@ -60,10 +66,12 @@ def extract(html: str, *, url: str, final_url: str | None = None) -> Extracted:
         raise ExtractError(f"extraction crashed: {type(exc).__name__}: {exc}"[:300]) from exc
 
 
-def _extract(html: str, *, url: str, final_url: str) -> Extracted:
+def _extract(html: str, *, url: str, final_url: str, drop_selectors: tuple[str, ...]) -> Extracted:
     tree = load_html(html)
     if tree is None:
         raise ExtractError("HTML could not be parsed", kind="extract_failed")
+    if drop_selectors:
+        drop(tree, drop_selectors)
     sources = collect(tree)
     # bare_extraction copies a tree it is given, so ``tree`` stays intact for collect().
     doc = trafilatura.bare_extraction(tree, url=final_url, **TRAFILATURA_OPTIONS)

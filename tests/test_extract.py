@@ -143,3 +143,36 @@ def test_real_fundus_pages_give_the_ground_truth_title_and_authors(name):
     assert e.title.strip() == truth["title"].strip()
     assert list(e.authors) == truth["authors"]
     assert e.published[:10] == truth["publishing_date"][:10]
+
+
+def test_drop_selectors_remove_site_furniture_before_extraction():
+    noise = "<div class='promo box'><p>Subscribe now to read unlimited stories about floods and rivers today.</p></div>"
+    html = article(extra_body=noise)
+    assert "Subscribe now" in extract(html, url="https://news.example.org/f").text
+    kept = extract(html, url="https://news.example.org/f", drop_selectors=("article div.promo", "[data-none]"))
+    assert "Subscribe now" not in kept.text and PARAGRAPHS[0] in kept.text
+    # A selector outside the supported subset is skipped, not an error for every page.
+    assert extract(html, url="https://news.example.org/f", drop_selectors=("div:has(p)",)).text
+
+
+@pytest.mark.parametrize(
+    ("css", "xpath"),
+    [
+        ("div.ad", "//div[contains(concat(' ', normalize-space(@class), ' '), ' ad ')]"),
+        ("#top > span", "//*[@id='top']/span"),
+        ("aside, [data-ad]", "//aside | //*[@data-ad]"),
+        ("a[href^='/promo']", "//a[starts-with(@href, '/promo')]"),
+    ],
+)
+def test_css_subset_compiles_to_xpath(css, xpath):
+    from pipeline.extract_drop import css_to_xpath
+
+    assert css_to_xpath(css) == xpath
+
+
+@pytest.mark.parametrize("css", ["div:has(p)", "a ~ b", "> p", ""])
+def test_unsupported_css_is_a_value_error(css):
+    from pipeline.extract_drop import css_to_xpath
+
+    with pytest.raises(ValueError):
+        css_to_xpath(css)
