@@ -71,6 +71,7 @@ class Site:
     def __init__(self, hosts: int = 3) -> None:
         self.routes: dict[tuple[int, str], Route] = {}
         self.log: list[Hit] = []
+        self.arrived: list[tuple[int, str]] = []  # (host index, path) as requests come in
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.servers: list[ThreadingHTTPServer] = []
@@ -113,6 +114,8 @@ def _handler_for(site: Site, index: int):
         def do_GET(self) -> None:  # noqa: N802 - the http.server name
             start = time.monotonic()
             headers = {k.lower(): v for k, v in self.headers.items()}
+            with site._lock:
+                site.arrived.append((index, self.path))
             route = site.routes.get((index, self.path))
             if route is None and self.path == "/robots.txt":
                 route = Reply(404, "no robots here")
