@@ -7,7 +7,7 @@ rest is done here because httpx leaves it open (LESSONS.md §5):
 - redirects followed by hand, each hop re-checked (scheme, SSRF guard, credentials);
 - the raw body read as a stream and decoded with a cap (``pipeline.decompress``);
 - the SSRF guard applied again to the *resolved* address at connect time
-  (``_GuardedBackend``), so DNS rebinding cannot reach a private address;
+  (``netguard.GuardedBackend``), so DNS rebinding cannot reach a private address;
 - TLS verification that cannot be turned off.
 
 Every failure is a ``FetchError`` with a ``kind``; ``BlockedError`` when nothing was sent.
@@ -74,45 +74,8 @@ def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float 
         return None
 
 
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves the host itself, checks every address, then connects to a checked IP.
-
-    httpcore still passes the original host name to ``start_tls``, so SNI and certificate
-    host-name checks are unchanged.
-    """
-
-    def __init__(self, *, allow_private: bool) -> None:
-        self._allow_private = allow_private
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        try:
-            addresses = await netguard.resolve_checked(
-                host, port, allow_private=self._allow_private
-            )
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc}") from exc
-        last: Exception | None = None
-        for ip in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    ip, port, timeout=timeout, local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except httpcore.ConnectError as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        raise httpcore.ConnectError("unix sockets are not fetched")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
 class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with its connection pool swapped for one using ``_GuardedBackend``."""
+    """httpx's transport with its pool swapped for one on ``netguard.GuardedBackend``."""
 
     def __init__(self, ssl_context: ssl.SSLContext, *, allow_private: bool, limits: int) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
@@ -123,7 +86,7 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
             max_connections=limits,
             max_keepalive_connections=limits,
             keepalive_expiry=5.0,
-            network_backend=_GuardedBackend(allow_private=allow_private),
+            network_backend=netguard.GuardedBackend(allow_private=allow_private),
         )
 
 
@@ -145,9 +108,14 @@ def _verified_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
     raise ValueError("TLS verification cannot be turned off")
 
 
+def _host(url: httpx.URL) -> str:
+    # raw_host is the ASCII (punycode) form; .host decodes IDNA and can raise on junk.
+    return url.raw_host.decode("ascii", "replace")
+
+
 def _origin(url: httpx.URL) -> tuple[str, str, int]:
     default = 443 if url.scheme == "https" else 80
-    return url.scheme, url.host, url.port or default
+    return url.scheme, _host(url), url.port or default
 
 
 def _has_ssl_cause(exc: BaseException) -> bool:
@@ -163,7 +131,7 @@ def _has_ssl_cause(exc: BaseException) -> bool:
 
 @dataclass
 class _Exchange:
-    """State of one URL's exchange, kept for error reports."""
+    """One URL's exchange so far, for error reports."""
 
     url: str
     current: str
@@ -218,7 +186,7 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._client.aclose()  # closes the transport and its connections
 
     async def fetch(self, target: Target) -> FetchResult:
         """One attempt at an HTML page (no retries), following redirects."""
@@ -279,12 +247,15 @@ class Fetcher:
         return headers
 
     async def _follow(self, state: _Exchange, fetched_at, started, **kwargs) -> FetchResult:
-        first = httpx.URL(state.url)
-        url = first
+        try:
+            first = url = httpx.URL(state.url)
+            first.host  # noqa: B018 - decodes IDNA, which httpx redoes (and raises) later
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            raise BlockedError(f"not a valid URL: {exc}", kind="blocked_scheme", url=state.url) from exc
         max_redirects = self._settings.max_redirects
         while True:
             netguard.check_host(
-                url.host, allow_private=self._settings.allow_private_networks, url=state.url
+                _host(url), allow_private=self._settings.allow_private_networks, url=state.url
             )
             request = self._client.build_request(
                 "GET", url, headers=self._request_headers(url, first, **kwargs)
@@ -311,11 +282,12 @@ class Fetcher:
             raise state.error(f"redirect {status} without a Location", "bad_redirect", status=status)
         try:
             target = url.join(location)
+            target.host  # noqa: B018 - as in _follow: reject undecodable IDNA here
         except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
             raise state.error(
                 f"redirect to an invalid URL {location[:200]!r}", "bad_redirect", status=status
             ) from exc
-        if target.scheme not in ("http", "https") or not target.host:
+        if target.scheme not in ("http", "https") or not target.raw_host:
             raise state.error(
                 f"redirect to a non-http(s) URL {location[:200]!r}", "bad_redirect", status=status
             )

@@ -9,7 +9,8 @@ machine or its private networks is fetched. Two checks:
 - ``resolve_checked`` at connect time: the host is resolved once, every address is checked,
   and the caller connects to a checked address, so DNS rebinding cannot slip through.
 
-Standard library only; the httpx/httpcore glue lives in ``pipeline.fetch``.
+``GuardedBackend`` plugs the second check into httpcore (the transport under httpx);
+this module never imports httpx itself, ``pipeline.fetch`` does.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import httpcore
+
 from pipeline.errors import BlockedError
 
-__all__ = ["check_host", "check_url", "is_forbidden_ip", "parse_host_ip", "resolve_checked"]
+__all__ = ["GuardedBackend", "check_host", "check_url", "is_forbidden_ip", "parse_host_ip", "resolve_checked"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -194,3 +197,40 @@ async def resolve_checked(host: str, port: int, *, allow_private: bool) -> list[
                     f"{host!r} resolves to non-public address {ip}", kind="blocked_address"
                 )
     return candidates
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves the host itself, checks every address, then connects to a checked IP.
+
+    httpcore still passes the original host name to ``start_tls``, so SNI and certificate
+    host-name checks are unchanged.
+    """
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self._allow_private = allow_private
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            addresses = await resolve_checked(
+                host, port, allow_private=self._allow_private
+            )
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc}") from exc
+        last: Exception | None = None
+        for ip in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    ip, port, timeout=timeout, local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except httpcore.ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)

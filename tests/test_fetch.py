@@ -273,3 +273,25 @@ def test_property_retry_after_never_raises_and_is_capped(value, cap, now):
 def test_verify_cannot_be_disabled():
     with pytest.raises(ValueError):
         Fetcher(SETTINGS, verify=False)
+
+
+# -- fuzz: any URL or Location gives a result or a FetchError, nothing else -------------------
+@settings(max_examples=100, deadline=None)
+@given(url=st.one_of(st.text(max_size=40), st.text(max_size=30).map(lambda t: f"http://{t}/"),
+                     st.text(max_size=30).map(lambda t: f"https://ok.example/{t}")),
+       location=st.text(max_size=40))
+def test_property_any_url_or_location_only_fetch_errors(url, location):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/final":
+            return httpx.Response(200, html=PAGE)
+        # Raw bytes, as a server would send them (h11 would refuse CR, LF and NUL).
+        raw = location.encode("utf-8", "replace").translate(None, b"\r\n\x00")
+        return httpx.Response(302, headers=[(b"Location", raw)])
+
+    try:
+        result = fetch(url, transport=httpx.MockTransport(handler),
+                       settings=replace(SETTINGS, allow_private_networks=False))
+    except FetchError as exc:
+        assert exc.kind and str(exc)
+    else:
+        assert result.status == 200

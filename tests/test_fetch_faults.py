@@ -21,8 +21,10 @@ from itertools import repeat
 import brotli
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pipeline.decompress import CHUNK, BodyDecoder, DecodeLimit
+from pipeline.decompress import CHUNK, BodyDecoder, DecodeFailed, DecodeLimit
 from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher
 from pipeline.models import FetchResult, Target
@@ -349,3 +351,18 @@ def test_gzip_body_without_content_encoding(fault_server):
 def test_gzip_without_content_encoding_still_capped(fault_server):
     fault_server.route("/gzbomb", encoded(bomb("gzip"), None))
     assert fetch_error(fault_server.url("/gzbomb")).kind == "too_large"
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=2000), codings=st.lists(
+    st.sampled_from(["gzip", "deflate", "br", "zstd", "identity"]), min_size=1, max_size=3))
+def test_property_decoder_only_raises_its_own_errors(data, codings):
+    decoder = BodyDecoder(codings, 4096)
+    try:
+        for i in range(0, len(data), 97):
+            for _ in decoder.feed(data[i : i + 97]):
+                pass
+        for _ in decoder.finish():
+            pass
+    except (DecodeFailed, DecodeLimit):
+        pass
