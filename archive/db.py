@@ -229,7 +229,8 @@ def _check_integrity(db: sqlite_utils.Database, path: Path) -> None:
     # quick_check reads every page; refuse to touch a damaged file rather than spread damage.
     row = db.conn.execute("PRAGMA quick_check(1)").fetchone()
     if row is None or row[0] != "ok":
-        raise StoreCorrupt(f"{path}: integrity check failed ({row[0] if row else 'no answer'})")
+        detail = " ".join((row[0] if row else "no answer").split())  # one line for the CLI
+        raise StoreCorrupt(f"{path}: database is corrupt ({detail}); left untouched")
 
 
 def _require_schema(db: sqlite_utils.Database, path: Path) -> None:
