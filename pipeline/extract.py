@@ -122,26 +122,6 @@ def _htmldate(tree: object, url: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _fallback(doc: object) -> Fallback:
-    def text(name: str) -> str | None:
-        value = getattr(doc, name, None)
-        return value if isinstance(value, str) else None
-
-    def strings(name: str) -> tuple[str, ...]:
-        value = getattr(doc, name, None) or ()
-        return tuple(v for v in value if isinstance(v, str))
-
-    return Fallback(
-        title=text("title"),
-        author=text("author"),
-        date=text("date"),
-        sitename=text("sitename"),
-        description=text("description"),
-        categories=strings("categories"),
-        tags=strings("tags"),
-    )
-
-
 def _drop_leading(text: str, heads: set[str], *, strip: str = "") -> str:
     first, _, rest = text.partition("\n")
     if first and fold(clean_text(first.lstrip(strip)) or "") in heads:
