@@ -46,8 +46,8 @@ class FetchError(PalimpsestError):
     """A URL could not be fetched.
 
     Kinds: timeout, connect, tls, http_status, too_large, content_type, too_many_redirects,
-    bad_redirect, protocol, decoding, empty, retry_later, blocked_scheme, blocked_address,
-    robots, not_found, gone.
+    bad_redirect, protocol, decoding, empty, retry_later (with retry_after), blocked_scheme,
+    blocked_address, robots, not_found, gone.
     """
 
     kind = "fetch"

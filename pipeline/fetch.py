@@ -36,7 +36,9 @@ from pipeline.errors import BlockedError, FetchError
 from pipeline.models import FetchResult, Target
 from pipeline.settings import FetchSettings
 
-__all__ = ["Fetcher", "parse_retry_after"]
+__all__ = ["RETRY_AFTER_CEILING", "Fetcher", "parse_retry_after"]
+
+RETRY_AFTER_CEILING = 7 * 24 * 3600.0  # longer "come back later" answers are treated as a week
 
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 FEED_ACCEPT = (
@@ -339,10 +341,10 @@ class Fetcher:
         if status == 410:
             return state.error(reason, "gone", status=status)
         if status in (429, 503):
+            # The server's own figure (bounded): the run waits only up to retry_after_cap,
+            # but a longer request still tells the schedule when to come back.
             wait = parse_retry_after(
-                response.headers.get("retry-after"),
-                now=datetime.now(UTC),
-                cap=self._settings.retry_after_cap,
+                response.headers.get("retry-after"), now=datetime.now(UTC), cap=RETRY_AFTER_CEILING
             )
             return state.error(reason, "retry_later", status=status, retry_after=wait)
         return state.error(reason, "http_status", status=status)

@@ -242,7 +242,8 @@ def test_1gib_content_length_refused_before_reading(fault_server):
     [
         pytest.param(429, "7", 7.0, id="429_seconds"),
         pytest.param(503, "0", 0.0, id="503_zero_seconds"),
-        pytest.param(429, "99999999999999999999999", 60.0, id="429_huge_capped"),
+        pytest.param(429, "3600", 3600.0, id="429_longer_than_run_cap_kept_for_schedule"),
+        pytest.param(429, "99999999999999999999999", 604800.0, id="429_huge_capped_to_a_week"),
         pytest.param(503, "soon-ish", None, id="503_unparseable"),
         pytest.param(503, "-5", None, id="503_negative"),
         pytest.param(503, "in 30 s", 30.0, id="503_http_date"),
