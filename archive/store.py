@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,8 +17,11 @@ from .normalize import (
     content_hash,
     field_hashes,
     is_minor_change,
+    normalize_text,
     word_stats,
 )
+
+_WORD = re.compile(r"\w+")  # as archive.diff counts words
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,11 @@ class Archive:
         hashes = field_hashes(snapshot.content)
         digest = content_hash(hashes)
         raw_sha = blobs.sha256_hex(snapshot.raw_html)
-        codec, packed = blobs.pack(snapshot.raw_html)  # CPU work stays outside the lock
+        # Compress outside the lock, but only when a version is likely: a changed body with
+        # unchanged content (ads, timestamps) is common on re-checks and stores no blob.
+        packed = None
+        if self._latest_hash(snapshot.url) != digest:
+            codec, packed = blobs.pack(snapshot.raw_html)
         captured = iso(snapshot.fetch.started_at)
         with transaction(self.db, self.path) as conn:
             page_id = self._require_page(conn, snapshot.url)
@@ -183,7 +191,6 @@ class Archive:
             number = latest + 1
             flags: list[str] = []
             revert_of = None
-            added, removed = word_stats("", snapshot.content.text)
             if previous:
                 old_content = _content_of(previous)
                 if is_minor_change(old_content, snapshot.content):
@@ -194,6 +201,10 @@ class Archive:
                 added, removed = word_stats(old_content.text, snapshot.content.text)
             else:
                 changed = ()
+                # Same figure as word_stats("", text) (one insert op), without the diff.
+                added, removed = len(_WORD.findall(normalize_text(snapshot.content.text))), 0
+            if packed is None:
+                codec, packed = blobs.pack(snapshot.raw_html)
             blobs.put(conn, raw_sha, len(snapshot.raw_html), codec, packed)
             fetch_id = self._insert_fetch(conn, page_id, snapshot.fetch, "new_version", number)
             c = snapshot.content
@@ -448,6 +459,14 @@ class Archive:
         if row is None:
             raise NotFound(f"{page.url}: no version captured by {iso(moment)}")
         return self.version(page.url, row[0])
+
+    def _latest_hash(self, url: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT v.content_hash FROM pages p JOIN versions v ON v.page_id = p.id"
+            " AND v.number = p.latest_version WHERE p.id = ?",
+            (self._page_id(self.conn, url),),
+        ).fetchone()
+        return None if row is None else row[0]
 
     def latest_text(self, url: str) -> str | None:
         page_id = self._require_page(self.conn, url)
