@@ -7,7 +7,14 @@ import sqlite3
 import zlib
 
 CODEC = "zlib"
-_LEVEL = 6  # level 9 costs ~2x the CPU for ~1% smaller HTML
+# Measured on the 308 corpus pages (232 kB of HTML each; bench/throughput.py, docs/BENCHMARKS.md):
+#   zlib 1: 0.233 of raw, 2.0 ms/page   zlib 6: 0.196, 5.7 ms   zlib 9: 0.195, 8.5 ms
+#   lzma 0: 0.180, 10.7 ms              bz2 9: 0.173, 24 ms
+# Compression competes with extraction for the same cores, so the cheapest level wins: level 6
+# would cost ~5% of first-capture throughput for 16% smaller blobs (text and markdown stay
+# uncompressed, so the whole database shrinks less). The codec is stored per blob, so blobs
+# could be repacked at a higher level later, off the capture path.
+_LEVEL = 1
 
 
 def sha256_hex(data: bytes) -> str:
