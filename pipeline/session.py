@@ -188,7 +188,10 @@ class Session:
             "record_failure", page.url, info, kind=kind, message=str(exc), next_check_at=when,
             gone_after=self.config.schedule.gone_after,
         )
-        report = report_all or should_report(failure.consecutive_errors, self.config.schedule)
+        # A page never captured is reported at once: nothing else tells the user it fails.
+        never_captured = page.latest_version == 0 and failure.consecutive_errors == 1
+        report = (report_all or never_captured
+                  or should_report(failure.consecutive_errors, self.config.schedule))
         return PageOutcome(page.url, "error", error_kind=kind, message=str(exc), report=report)
 
     async def _retire_if(self, page: PageState, url: str, when: datetime | None) -> None:
@@ -234,7 +237,15 @@ class Session:
             return
         rules = await self._robots_for(HostGate.host_of(url))
         if not robots.allowed(rules, url, self.config.fetch.user_agent):
-            raise BlockedError(f"{url}: disallowed by robots.txt", kind="robots", url=url)
+            if rules.mode == "disallow_all" and rules.status != 429 and (
+                rules.status is None or rules.status >= 500
+            ):
+                why = "unreachable" if rules.status is None else f"answered {rules.status}"
+                raise BlockedError(
+                    f"robots.txt {why}; RFC 9309 says not to crawl until it can be read",
+                    kind="robots", url=url,
+                )
+            raise BlockedError("disallowed by robots.txt", kind="robots", url=url)
 
     async def _robots_for(self, host: str) -> robots.RobotsRules:
         cache, locks = self.engine._robots, self.engine._robots_locks

@@ -44,10 +44,12 @@ def test_silent_on_success_verbose_and_json(site, tmp_path):
 
 def test_failing_page_reported_on_stderr_once_at_the_threshold(site, tmp_path):
     site.route(0, "/ok", Reply(200, article_html("Fine page")))
-    site.route(1, "/broken", Reply(500, "oops"))
+    site.route(1, "/broken", Reply(200, article_html("Was fine once")))
     broken = site.url(1, "/broken")
     config = write_config(tmp_path, pages=[site.url(0, "/ok"), broken],
                           schedule={"report_after_errors": 3})
+    assert archive(config, "run", "--all").returncode == 0  # both captured
+    site.route(1, "/broken", Reply(500, "oops"))
     results = [archive(config, "run", "--all", "--json") for _ in range(5)]
     assert [r.returncode for r in results] == [0, 0, 1, 0, 0]
     for index, result in enumerate(results):
@@ -58,6 +60,16 @@ def test_failing_page_reported_on_stderr_once_at_the_threshold(site, tmp_path):
             assert len(lines) == 1 and broken in lines[0] and "http_status" in lines[0]
         else:
             assert lines == []
+
+
+def test_a_page_never_captured_is_reported_on_its_first_failure(site, tmp_path):
+    site.route(1, "/never", Reply(500, "oops"))
+    never = site.url(1, "/never")
+    config = write_config(tmp_path, pages=[never], schedule={"report_after_errors": 3})
+    results = [archive(config, "run", "--all") for _ in range(4)]
+    assert [r.returncode for r in results] == [1, 0, 1, 0]
+    assert never in results[0].stderr and "http_status" in results[0].stderr
+    assert results[1].stderr == "" and results[3].stderr == ""
 
 
 def test_sigterm_ends_the_run_quickly_with_nothing_partial(site, tmp_path):
