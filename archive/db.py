@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -154,21 +155,117 @@ def parse_iso(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+# Failures of the file, the disk or another process. Errors in a statement itself
+# (SQLITE_ERROR, constraint violations) are bugs and surface unchanged.
+_ENVIRONMENT_CODES = frozenset({
+    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOTADB,
+})
+
+
 def translate(exc: sqlite3.Error, path: Path | str) -> StoreError:
     """Map an sqlite3 error to the store's tree; the message names the file."""
-    text = str(exc)
+    text = " ".join(str(exc).split())
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF  # extended codes keep the primary in the low byte
     lowered = text.lower()
-    if "disk is full" in lowered or "database or disk is full" in lowered:
-        return StoreFull(f"{path}: disk full ({text}); nothing was written")
-    if "malformed" in lowered or "not a database" in lowered or "corrupt" in lowered:
-        return StoreCorrupt(f"{path}: database is corrupt ({text})")
-    if "readonly" in lowered or "read-only" in lowered:
+    if primary == sqlite3.SQLITE_FULL or "disk is full" in lowered:
+        return StoreFull(f"{path}: disk full ({text}); the transaction was rolled back")
+    if primary == sqlite3.SQLITE_IOERR and _nearly_full(path):
+        # ENOSPC while growing the -shm or -wal file arrives as a bare "disk I/O error".
+        return StoreFull(f"{path}: disk full ({text} with no space left on the device)")
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or any(
+        word in lowered for word in ("malformed", "not a database", "corrupt")
+    ):
+        return StoreCorrupt(f"{path}: database is corrupt ({text}); left untouched")
+    if primary == sqlite3.SQLITE_READONLY or "readonly" in lowered or "read-only" in lowered:
         return StoreUnavailable(f"{path}: database is read-only ({text})")
-    if "unable to open" in lowered:
+    if primary == sqlite3.SQLITE_CANTOPEN or "unable to open" in lowered:
         return StoreUnavailable(f"{path}: cannot open database ({text})")
-    if "locked" in lowered or "busy" in lowered:
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in lowered:
         return StoreUnavailable(f"{path}: database stayed locked by another process ({text})")
+    if primary == sqlite3.SQLITE_IOERR:
+        return StoreError(f"{path}: disk I/O error ({text})")
     return StoreError(f"{path}: {text}")
+
+
+def _nearly_full(path: Path | str, *, margin: int = 1 << 20) -> bool:
+    try:
+        stat = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < margin
+
+
+def _environmental(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _ENVIRONMENT_CODES
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose disk and file failures arrive as StoreError naming the file, wherever
+    they happen: a damaged page may only be met while iterating rows, deep in a read."""
+
+    def _fail(self, exc: sqlite3.Error) -> BaseException:
+        if _environmental(exc):
+            return translate(exc, self.connection.archive_path)
+        return exc
+
+    def execute(self, sql, parameters=(), /):
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def executemany(self, sql, seq_of_parameters, /):
+        try:
+            return super().executemany(sql, seq_of_parameters)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def fetchone(self):
+        try:
+            return super().fetchone()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def fetchmany(self, size=None):
+        try:
+            return super().fetchmany(self.arraysize if size is None else size)
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def fetchall(self):
+        try:
+            return super().fetchall()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+    def __next__(self):
+        try:
+            return super().__next__()
+        except sqlite3.Error as exc:
+            raise self._fail(exc) from exc
+
+
+class _Connection(sqlite3.Connection):
+    archive_path = "archive"
+
+    def cursor(self, factory=_Cursor):
+        return super().cursor(factory)
+
+    def execute(self, sql, parameters=(), /):
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters, /):
+        return self.cursor().executemany(sql, seq_of_parameters)
+
+    def executescript(self, script, /):
+        try:
+            return super().executescript(script)
+        except sqlite3.Error as exc:
+            raise (translate(exc, self.archive_path) if _environmental(exc) else exc) from exc
 
 
 def _check_file(path: Path, *, write: bool) -> None:
@@ -190,8 +287,6 @@ def _check_file(path: Path, *, write: bool) -> None:
 
 
 def _writable(path: Path) -> bool:
-    import os
-
     return os.access(path, os.W_OK)
 
 
@@ -201,14 +296,18 @@ def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> sqlite_ut
     Raises StoreUnavailable or StoreCorrupt before anything is written.
     """
     _check_file(path, write=write)
+    conn = None
     try:
         if write:
-            conn = sqlite3.connect(str(path), isolation_level=None, timeout=busy_timeout)
+            conn = sqlite3.connect(
+                str(path), isolation_level=None, timeout=busy_timeout, factory=_Connection
+            )
         else:
             conn = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                timeout=busy_timeout,
+                timeout=busy_timeout, factory=_Connection,
             )
+        conn.archive_path = str(path)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         db = sqlite_utils.Database(conn)
         if write:
@@ -221,8 +320,13 @@ def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> sqlite_ut
         else:
             _require_schema(db, path)
         return db
-    except sqlite3.Error as exc:
-        raise translate(exc, path) from exc
+    except BaseException as exc:
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error, StoreError):
+                conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise translate(exc, path) from exc
+        raise
 
 
 def _check_integrity(db: sqlite_utils.Database, path: Path) -> None:
