@@ -3,7 +3,9 @@
 Each versioned field is normalised on its own and hashed on its own, so a version can
 record *which* fields changed. Normalisation removes only differences a reader cannot see
 (invisible characters, typographic quote and dash variants, whitespace layout); anything
-else, including a change of case, is a real change.
+else, including a change of case, is a real change. One exception, in the body's fingerprint
+only: a line that is nothing but a page widget ("Updated 5 minutes ago", "1,234 views ·
+56 shares") changes on every request, so it never counts (the stored text keeps it).
 """
 
 from __future__ import annotations
@@ -54,6 +56,56 @@ def normalize_text(value: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# Widget lines: a few words, at least one number, every word from one of these vocabularies.
+# Relative times need a relative marker ("ago", "vor", "il y a"), so "10 minutes" alone in a
+# recipe stays a real line; counters need a counted unit ("views", "Kommentare").
+_TIME_UNITS = frozenset(
+    "s sec secs second seconds m min mins minute minutes h hr hrs hour hours d day days week weeks"
+    " sekunde sekunden minute minuten std stunde stunden tag tagen woche wochen"
+    " seconde secondes heure heures jour jours semaine semaines segundo segundos minuto minutos"
+    " hora horas día días dia dias semana semanas secondi minuti ora ore giorno giorni settimana"
+    " settimane minuut minuten uur dag dagen weken sekund sekunder minutt minutter minut minuter"
+    " time timer timme timmar dager dagar uke uker vecka veckor".split()
+)
+_RELATIVE = frozenset(
+    "ago vor il y a hace fa geleden siden sedan há updated aktualisiert actualizado actualizada"
+    " aggiornato aggiornata bijgewerkt oppdatert uppdaterad atualizado atualizada".split()
+)
+_TIME_FILLER = _RELATIVE | frozenset(
+    "last just about over less than published posted edited modified zuletzt veröffentlicht"
+    " mis à jour depuis publicado publicada pubblicato publisert publicerad ca etwa rund".split()
+)
+_COUNT_UNITS = frozenset(
+    "view views read reads share shares comment comments like likes reaction reactions retweets"
+    " claps aufrufe leser kommentar kommentare teilen geteilt vues vue partages commentaires"
+    " visitas vistas visualizaciones comentarios compartidos visualizzazioni commenti"
+    " condivisioni weergaven reacties visninger kommentarer delinger просмотр просмотра"
+    " просмотров комментарий комментария комментариев".split()
+)
+_COUNT_FILLER = frozenset("k m mio mil tsd and und et y e".split())
+_NUMBER = re.compile(r"\d+(?:k|m|mio|tsd)?")
+_WIDGET_WORDS = re.compile(r"\w+")
+_WIDGET_MAX_WORDS = 10
+
+
+def _is_widget_line(line: str) -> bool:
+    """True for a line that is only a relative timestamp or an engagement counter."""
+    tokens = _WIDGET_WORDS.findall(line.casefold())
+    if not tokens or len(tokens) > _WIDGET_MAX_WORDS:
+        return False
+    words = {t for t in tokens if not _NUMBER.fullmatch(t)}
+    if len(words) == len(tokens):  # no number at all
+        return False
+    if words & _TIME_UNITS and words & _RELATIVE and words <= _TIME_UNITS | _TIME_FILLER:
+        return True
+    return bool(words & _COUNT_UNITS) and words <= _COUNT_UNITS | _COUNT_FILLER
+
+
+def _body_fingerprint_text(value: str) -> str:
+    lines = normalize_text(value).split("\n")
+    return "\n".join(line for line in lines if not _is_widget_line(line))
+
+
 def _normalize_url(value: str) -> str:
     url, _fragment = urldefrag(value.strip())
     return url
@@ -68,6 +120,8 @@ def normalize_content(content: Content) -> dict[str, str]:
             out[name] = normalize_text("\n".join(value or ()))
         elif name == "canonical_url":
             out[name] = _normalize_url(value) if value else ""
+        elif name == "text":
+            out[name] = _body_fingerprint_text(value) if value else ""
         else:
             out[name] = normalize_text(value) if value else ""
     return out
