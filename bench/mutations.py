@@ -38,7 +38,8 @@ __all__ = [
     "words",
 ]
 
-_WORD = re.compile(r"\w+")
+# Words as the diff counts them: ideographs and kana one by one, other \w runs whole.
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ALPHA_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“‘„«(]?[A-ZÀ-ÖØ-Þ])")
 _SKIP_ANCESTORS = {
@@ -259,12 +260,19 @@ def remove_sentence(doc, paras, rng: random.Random) -> Expect | None:
     """Remove one sentence that lies wholly in one text slot of a paragraph with two or more."""
     choices = []
     for p in paras:
-        for slot in _slots(p):
+        slots = _slots(p)
+        for slot in slots:
             text = _get(slot)
-            bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+            ends = list(_SENTENCE_END.finditer(text))
+            last = text.rstrip()
+            if ends and slot is slots[-1] and last[-1:] in ".!?" and len(words(last[ends[-1].end():])) >= 4:
+                choices.append((slot, ends[-1].start(), len(last)))  # the closing sentence
+            bounds = [m.end() for m in ends]
+            # Whole sentences only: each piece starts after a sentence end inside this slot and
+            # ends at the next one, so no text outside the slot is cut in half.
             for start, end in zip(bounds, bounds[1:]):
                 piece = text[start:end]
-                if len(bounds) > 2 and len(words(piece)) >= 4 and piece.strip()[-1:] in ".!?":
+                if len(words(piece)) >= 4 and piece.strip()[-1:] in ".!?":
                     choices.append((slot, start, end))
     if not choices:
         return None
@@ -279,7 +287,7 @@ def move_paragraph(doc, paras, rng: random.Random) -> Expect | None:
     """Swap two neighbouring body paragraphs (a move reads either way, so both are right)."""
     pairs = [
         (a, b) for a, b in zip(paras, paras[1:])
-        if len(words(_text(a))) >= 5 and len(words(_text(b))) >= 5 and _fold(_text(a)) != _fold(_text(b))
+        if a.getnext() is b and len(words(_text(a))) >= 5 and len(words(_text(b))) >= 5 and _fold(_text(a)) != _fold(_text(b))
     ]
     if not pairs:
         return None
@@ -323,7 +331,7 @@ def _ld_scripts(doc) -> list:
     return [s for s in doc.iter("script") if "ld+json" in (s.get("type") or "").lower() and s.text]
 
 
-def _replace_in_text_nodes(roots, pattern: re.Pattern, repl: str, skip: set) -> int:
+def _replace_in_text_nodes(roots, pattern: re.Pattern, repl, skip: set) -> int:
     """Replace in the text and tails of every element under ``roots`` that is not in ``skip``."""
     hits = 0
     seen: set = set()
@@ -347,14 +355,22 @@ def _whole(word: str) -> re.Pattern:
 
 
 def _headline(doc) -> str:
-    for h1 in doc.iter("h1"):
-        if not _furniture(h1) and _text(h1):
-            return _text(h1)
-    for meta in doc.iter("meta"):
-        if _meta_key(meta) == "og:title" and meta.get("content"):
-            return meta.get("content").strip()
+    """The on-page headline: the <h1> sharing most words with og:title or <title>, else og:title."""
+    declared = [m.get("content") or "" for m in doc.iter("meta") if _meta_key(m) in ("og:title", "twitter:title")]
     title = doc.find(".//title")
-    return _text(title) if title is not None else ""
+    declared.append(_text(title) if title is not None else "")
+    keys = [set(_fold(d).split()) for d in declared if d.strip()]
+    best, best_score = "", 0.0
+    for h1 in doc.iter("h1"):
+        if _furniture(h1) or not _text(h1):
+            continue
+        mine = set(_fold(_text(h1)).split())
+        score = max((len(mine & k) / len(mine) for k in keys if mine), default=0.0)
+        if score > best_score:
+            best, best_score = _text(h1), score
+    if best_score >= 0.5:
+        return best
+    return next((d.strip() for d in declared if d.strip()), "")
 
 
 def edit_title(doc, paras, rng: random.Random) -> Expect | None:
@@ -397,6 +413,7 @@ def edit_title(doc, paras, rng: random.Random) -> Expect | None:
 
 _AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl")
 _NEW_NAMES = ("Maria Lindqvist", "Tomasz Nowakowski", "Aisha Okafor", "Daniel Moreau", "Keiko Tanabe")
+_NAME_SPLIT = re.compile(r"\s*(?:[,|·•/:;]|\b(?:and|und|et|y|e|by|von|par|por|door|av)\b|&)\s*", re.I)
 _NAME = re.compile(r"^[^\W\d_][^\W\d_'.-]*(?:[ '.-]+[^\W\d_][^\W\d_'.-]*){1,3}$")
 
 
@@ -442,32 +459,37 @@ def _author_candidates(doc, skip: set) -> list[str]:
 def edit_byline(doc, paras, rng: random.Random) -> Expect | None:
     """Replace one author's name wherever the page renders it (byline, metas, JSON-LD)."""
     html = serialize(doc)
+    folded_html = html.casefold()
     skip = _excluded(doc, paras)
-    name = None
+    names: dict[str, int] = {}
     for candidate in _author_candidates(doc, skip):
-        # A byline element's text may be "By Jane Doe": try the name-shaped tail of it.
-        for piece in [candidate, *re.split(r"\s*(?:,|\band\b|\bund\b|&|\||·|\bBy\b|\bVon\b|\bvon\b)\s*", candidate)]:
+        # A byline element's text may be "By Jane Doe | 3 May": try the name-shaped pieces.
+        for piece in [candidate, *_NAME_SPLIT.split(candidate)]:
             piece = piece.strip()
-            if _NAME.match(piece) and len(piece) <= 40 and all(t[0].isupper() for t in piece.split()) \
-                    and piece in html:
-                name = piece
-                break
-        if name:
-            break
-    if name is None:
+            if _NAME.match(piece) and len(piece) <= 40 and all(t[0].isupper() for t in piece.split()):
+                names.setdefault(piece.title() if piece.isupper() else piece, 0)
+    if not names:
         return None
-    new = next(n for n in rng.sample(_NEW_NAMES, len(_NEW_NAMES)) if n not in html)
-    for old_form, new_form in ((name, new), (name.upper(), new.upper())):
-        pattern = _whole(old_form)
-        _replace_in_text_nodes([doc], pattern, new_form, skip)
-        for el in doc.iter():
-            if not isinstance(el.tag, str) or el in skip:
-                continue
-            for attr in ("content", "title", "alt", "aria-label"):
-                if el.get(attr) and pattern.search(el.get(attr)):
-                    el.set(attr, pattern.sub(new_form, el.get(attr)))
-        for script in _ld_scripts(doc):
-            script.text = pattern.sub(new_form, script.text)
+    # The name the page repeats most (byline, metas, JSON-LD) is the article's author.
+    for name in names:
+        names[name] = folded_html.count(name.casefold())
+    name = max(names, key=lambda n: (names[n], -list(names).index(n)))
+    new = next(n for n in rng.sample(_NEW_NAMES, len(_NEW_NAMES)) if n.casefold() not in folded_html)
+    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I)
+
+    def same_case(m: re.Match) -> str:
+        return new.upper() if m.group(0).isupper() else new
+
+    _replace_in_text_nodes([doc], pattern, same_case, skip)
+    for el in doc.iter():
+        if not isinstance(el.tag, str) or el in skip:
+            continue
+        for attr in ("content", "title", "alt", "aria-label"):
+            if el.get(attr) and pattern.search(el.get(attr)):
+                el.set(attr, pattern.sub(same_case, el.get(attr)))
+    for script in doc.iter("script"):  # JSON-LD and analytics configs alike
+        if script.text:
+            script.text = pattern.sub(same_case, script.text)
     return Expect("byline", False, "authors", tuple(words(name)), tuple(words(new)),
                   note=f"{name!r} -> {new!r}")
 
@@ -493,9 +515,11 @@ def _published_day(doc):
         m = _ISO_DAY.search(value or "")
         if m:
             try:
-                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
                 continue
+            if day.year >= 1900:  # placeholders like 0001-01-01 are not a publication day
+                return day
     return None
 
 
