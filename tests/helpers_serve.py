@@ -90,6 +90,11 @@ def article_html(title: str, paragraphs: tuple[str, ...], *, revision: int | Non
     return page.encode("utf-8")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # clients killed mid-request (crash tests) reset connections; that is expected
+
+
 class PageServer:
     """ThreadingHTTPServer on 127.0.0.1 with a route table and a per-path hit counter."""
 
@@ -97,7 +102,7 @@ class PageServer:
         self._routes: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self.hits: Counter[str] = Counter()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
