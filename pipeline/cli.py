@@ -117,7 +117,11 @@ def run(ctx, check_all, limit, max_runtime, no_discover, wait, as_json, verbose)
     config = _config(ctx)
     _open(config, write=True).close()  # fail on an unusable store before any fetching
     lock = RunLock(config.db)
-    if not lock.acquire(wait=wait or config.run.lock == "wait"):
+    try:
+        acquired = lock.acquire(wait=wait or config.run.lock == "wait")
+    except OSError as exc:  # e.g. ENOSPC writing the pid: one line, not a traceback
+        raise _Fail(f"{lock.path}: cannot take the run lock ({exc.strerror})", EXIT_FAILED) from None
+    if not acquired:
         click.echo(f"archive: another run is active (pid {lock.holder() or '?'}); exiting", err=True)
         ctx.exit(EXIT_OK)
     try:
