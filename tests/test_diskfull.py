@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,3 +98,31 @@ def test_disk_full_is_one_line_loses_nothing_and_recovers(tmp_path, small_disk, 
         assert latest == {url: 2 for url in urls}
         after = version_rows(db)
         assert all(after[key] == row for key, row in stored.items())
+
+
+@pytest.mark.timeout(300)
+def test_disk_full_while_another_process_holds_the_archive_open(tmp_path, small_disk):
+    """With a reader holding the archive open its -shm file already exists, so the run gets
+    past opening the database and meets the full disk later (the run lock, the first write)."""
+    db = small_disk / "archive.db"
+    with PageServer() as server:
+        urls = server.add_articles(3)
+        config = write_config(tmp_path, db="disk/archive.db")
+        assert run_archive("--config", str(config), "add", *urls).returncode == 0
+        stored = version_rows(db)
+        holder = sqlite3.connect(db)
+        try:
+            holder.execute("SELECT count(*) FROM pages").fetchall()
+            filler = _fill(small_disk)
+            full = run_archive("--config", str(config), "run", "--all", "--no-discover")
+        finally:
+            holder.close()
+        line = assert_one_error_line(full.stderr)
+        assert full.returncode == 1
+        assert str(db) in line, line
+        filler.unlink()
+        check_archive(db)
+        assert version_rows(db) == stored
+        again = run_archive("--config", str(config), "run", "--all", "--no-discover")
+        assert again.returncode == 0, again.stderr
+        assert check_archive(db) == {url: 2 for url in urls}
