@@ -40,7 +40,14 @@ __all__ = [
 
 # Words as the diff counts them: ideographs and kana one by one, other \w runs whole.
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_ALPHA_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A word to edit: four letters or more between non-letters, or one ideograph (the diff's unit
+# for scripts written without spaces).
+_ALPHA_WORD = re.compile(rf"(?<![^\W\d_])[^\W\d_{_CJK}]{{4,}}(?![^\W\d_])|[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def _is_cjk(word: str) -> bool:
+    return bool(re.match(f"[{_CJK}]", word))
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“‘„«(]?[A-ZÀ-ÖØ-Þ])")
 _SKIP_ANCESTORS = {
     "header", "nav", "footer", "aside", "form", "figure", "figcaption", "noscript", "button",
@@ -238,7 +245,8 @@ def edit_word(doc, paras, rng: random.Random) -> Expect | None:
         old = match.group(0)
         present = set(_ALPHA_WORD.findall(_text(p)))
         pool = [w for w in _vocabulary(paras) + list(_FALLBACK_WORDS)
-                if w not in present and w.casefold() != old.casefold() and w[0].isupper() == old[0].isupper()]
+                if w not in present and w.casefold() != old.casefold() and w[0].isupper() == old[0].isupper()
+                and _is_cjk(w) == _is_cjk(old)]
         new = rng.choice(pool) if pool else ("Nothing" if old[0].isupper() else "nothing")
         text = _get(slot)
         _set(slot, text[: match.start()] + new + text[match.end():])
@@ -351,6 +359,8 @@ def _replace_in_text_nodes(roots, pattern: re.Pattern, repl, skip: set) -> int:
 
 
 def _whole(word: str) -> re.Pattern:
+    if _is_cjk(word):
+        return re.compile(re.escape(word))
     return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
 
 
@@ -382,7 +392,8 @@ def edit_title(doc, paras, rng: random.Random) -> Expect | None:
         return None
     old = rng.choice(candidates)
     pool = [w for w in _vocabulary(paras) + list(_FALLBACK_WORDS)
-            if w not in counts and w[0].isupper() == old[0].isupper() and w.casefold() != old.casefold()]
+            if w not in counts and w[0].isupper() == old[0].isupper() and w.casefold() != old.casefold()
+            and _is_cjk(w) == _is_cjk(old) and w not in headline]
     new = rng.choice(pool) if pool else "Changed"
     pattern, key = _whole(old), _fold(headline)
     skip = _excluded(doc, paras)
@@ -444,16 +455,25 @@ def _ld_author_names(doc) -> list[str]:
     return names
 
 
-def _author_candidates(doc, skip: set) -> list[str]:
-    found = _ld_author_names(doc)
-    found += [m.get("content") for m in doc.iter("meta") if _meta_key(m) in _AUTHOR_META and m.get("content")]
+def _author_candidates(doc, skip: set) -> list[list[str]]:
+    """Author strings from each kind of source: JSON-LD, author metas, byline elements."""
+    metas = [m.get("content") for m in doc.iter("meta") if _meta_key(m) in _AUTHOR_META and m.get("content")]
+    bylines = []
     for el in doc.iter():
         if not isinstance(el.tag, str) or el in skip:
             continue
         cls = f"{el.get('class') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}".lower()
         if re.search(r"author|byline", cls):
-            found.append(_text(el))
-    return [" ".join(n.split()) for n in found if n]
+            bylines.append(_text(el))
+    return [[" ".join(n.split()) for n in group if n] for group in (_ld_author_names(doc), metas, bylines)]
+
+
+def _publisher_names(doc) -> set[str]:
+    names = {m.get("content") or "" for m in doc.iter("meta")
+             if _meta_key(m) in ("og:site_name", "application-name", "publisher", "twitter:site")}
+    for script in _ld_scripts(doc):
+        names.update(re.findall(r'"publisher"\s*:\s*\{[^{}]*?"name"\s*:\s*"([^"]+)"', script.text))
+    return {_fold(n) for n in names if n.strip()}
 
 
 def edit_byline(doc, paras, rng: random.Random) -> Expect | None:
@@ -461,19 +481,22 @@ def edit_byline(doc, paras, rng: random.Random) -> Expect | None:
     html = serialize(doc)
     folded_html = html.casefold()
     skip = _excluded(doc, paras)
-    names: dict[str, int] = {}
-    for candidate in _author_candidates(doc, skip):
-        # A byline element's text may be "By Jane Doe | 3 May": try the name-shaped pieces.
-        for piece in [candidate, *_NAME_SPLIT.split(candidate)]:
-            piece = piece.strip()
-            if _NAME.match(piece) and len(piece) <= 40 and all(t[0].isupper() for t in piece.split()):
-                names.setdefault(piece.title() if piece.isupper() else piece, 0)
+    publishers = _publisher_names(doc)
+    names: dict[str, set] = {}
+    for kind, group in enumerate(_author_candidates(doc, skip)):
+        for candidate in group:
+            # A byline element's text may be "By Jane Doe | 3 May": try the name-shaped pieces.
+            for piece in [candidate, *_NAME_SPLIT.split(candidate)]:
+                piece = piece.strip()
+                key = _fold(piece)
+                if (_NAME.match(piece) and len(piece) <= 40 and all(t[0].isupper() for t in piece.split())
+                        and key in folded_html and not any(key in p or p in key for p in publishers)):
+                    names.setdefault(piece.title() if piece.isupper() else piece, set()).add(kind)
     if not names:
         return None
-    # The name the page repeats most (byline, metas, JSON-LD) is the article's author.
-    for name in names:
-        names[name] = folded_html.count(name.casefold())
-    name = max(names, key=lambda n: (names[n], -list(names).index(n)))
+    # The name most kinds of source agree on (JSON-LD, metas, byline) is the article's author.
+    order = list(names)
+    name = max(order, key=lambda n: (len(names[n]), -order.index(n)))
     new = next(n for n in rng.sample(_NEW_NAMES, len(_NEW_NAMES)) if n.casefold() not in folded_html)
     pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I)
 
