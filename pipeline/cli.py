@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from archive.article import history_entry, render_markdown, render_text, version_to_json
+from archive.article import (
+    flags_label,
+    history_entry,
+    history_line,
+    human_time,
+    render_markdown,
+    render_text,
+    version_to_json,
+)
 from archive.diff import diff_versions
 from archive.errors import NotFound, StoreError
 from archive.feeds import FeedStore
@@ -67,7 +76,12 @@ def _url_key(url: str) -> str:
     try:
         return canonical_url(url)
     except UsageError as exc:
-        raise _Fail(str(exc), EXIT_USAGE) from None
+        # urls.py says "bad URL 'x': problem"; the house line is "x: problem".
+        message, shown = str(exc), url if len(url) <= 200 else url[:200] + "..."
+        prefix = f"bad URL {shown!r}: "
+        if message.startswith(prefix):
+            message = f"{shown}: {message[len(prefix):]}"
+        raise _Fail(message, EXIT_USAGE) from None
 
 
 def _resolve(archive: Archive, url: str) -> str:
@@ -90,13 +104,17 @@ def add(ctx: click.Context, urls: tuple[str, ...], as_json: bool) -> None:
     config = _config(ctx)
     engine = Engine(config, progress=_progress_for(len(keys)))
     summary = asyncio.run(engine.check_urls(keys))
-    for outcome in summary.outcomes:
+    # Pages finish in any order; people read the lines against the URLs they typed.
+    order = {key: index for index, key in enumerate(keys)}
+    outcomes = sorted(summary.outcomes, key=lambda o: order.get(o.url, len(order)))
+    reverts = _revert_targets(config, outcomes)
+    for outcome in outcomes:
         if not as_json:
-            _print_outcome(outcome)
+            _print_outcome(outcome, reverts.get(outcome.url))
         elif outcome.outcome == "error":
-            _err(f"{outcome.url}: error {outcome.error_kind}: {outcome.message}")
+            _err(_error_line(outcome))
     if as_json:
-        click.echo(json.dumps([_outcome_json(o) for o in summary.outcomes], indent=2))
+        click.echo(json.dumps([_outcome_json(o, reverts.get(o.url)) for o in outcomes], indent=2))
     if summary.stopped_early:
         _err(f"stopped early; {summary.not_started} URL(s) not checked")
     failed = any(o.outcome == "error" for o in summary.outcomes) or summary.stopped_early
@@ -132,7 +150,7 @@ def run(ctx, check_all, limit, max_runtime, no_discover, wait, as_json, verbose)
         lock.release()
     for outcome in summary.outcomes:
         if outcome.outcome == "error" and outcome.report:
-            _err(f"{outcome.url}: error {outcome.error_kind}: {outcome.message}")
+            _err(_error_line(outcome))
     for line in summary.discovery_errors:
         _err(f"feed {line}")
     counts = summary.counts()
@@ -164,11 +182,25 @@ def list_pages(ctx, limit, as_json) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    for row in rows:
-        state = "" if row["state"] == "active" else f" [{row['state']}]"
-        error = f" (last error: {row['last_error']})" if row["last_error"] else ""
-        click.echo(f"{row['url']}{state}\n  v{row['versions']}  {row['title'] or '(no title yet)'}"
-                   f"\n  checked {row['last_checked_at'] or 'never'}{error}")
+    if not pages:
+        _err("no pages tracked yet (add one with `archive add URL`)")
+    for page in pages:
+        click.echo("\n".join(_page_lines(page)))
+
+
+def _page_lines(page) -> list[str]:
+    """Three lines per page in `archive list`: the URL, the latest version, the schedule."""
+    tag = {"retired": "  [retired: checked only by `archive add` or `run --all`]",
+           "gone": "  [gone: 404/410 repeatedly; checked only on demand]"}.get(page.state, "")
+    latest = (f"v{page.latest_version}  {page.title or '(untitled)'}" if page.latest_version
+              else "no version yet")
+    checked = human_time(page.last_checked_at, seconds=True) or "never"
+    when = f"checked {checked}"
+    if page.last_error_kind:
+        when += f", last error: {page.last_error_kind}"
+    if page.state == "active" and page.next_check_at:
+        when += f"; next check {human_time(page.next_check_at)}"
+    return [page.url + tag, "  " + latest, "  " + when]
 
 
 @cli.command()
@@ -179,18 +211,37 @@ def list_pages(ctx, limit, as_json) -> None:
 def history(ctx, url, as_json, hide_minor) -> None:
     """The versions of a page: when, what changed, how much."""
     with _open(_config(ctx)) as archive:
-        versions = archive.history(_resolve(archive, url))
-    if hide_minor:
-        versions = [v for v in versions if "minor" not in v.flags]
-    entries = [history_entry(v) for v in versions]
+        key = _resolve(archive, url)
+        page = archive.page(key)
+        versions = archive.history(key)
+        events = [] if as_json else archive.events(key)
     if as_json:
-        click.echo(json.dumps(entries, indent=2))
+        shown = [v for v in versions if not (hide_minor and "minor" in v.flags)]
+        click.echo(json.dumps([history_entry(v) for v in shown], indent=2))
         return
-    for e in entries:
-        flags = f" [{', '.join(e['flags'])}{' of v' + str(e['revert_of']) if e['revert_of'] else ''}]" if e["flags"] else ""
-        changed = ", ".join(e["changed"]) or "first capture"
-        click.echo(f"v{e['version']}  {e['captured_at']}  +{e['words_added']}/-{e['words_removed']} words"
-                   f"  {changed}{flags}\n    {e['title'] or ''}")
+    if not versions:
+        error = f"; last error: {page.last_error_kind}" if page.last_error_kind else ""
+        raise _Fail(f"{key}: no version captured yet (checked "
+                    f"{human_time(page.last_checked_at, seconds=True) or 'never'}{error})",
+                    EXIT_FAILED)
+    # Versions and the page's notable events (gone, back, re-extracted), oldest first.
+    rows: list[tuple[str, list[str]]] = []
+    previous_title = None
+    for version in versions:
+        lines = history_line(version, previous_title=previous_title)
+        previous_title = version.content.title
+        if not (hide_minor and "minor" in version.flags):
+            rows.append((version.captured_at, lines))
+    for event in events:
+        if event["kind"] in _HISTORY_EVENTS:
+            detail = f": {event['detail']}" if event["detail"] else ""
+            rows.append((event["at"], [f"     {human_time(event['at'], seconds=True)}  "
+                                       f"{_HISTORY_EVENTS[event['kind']]}{detail}"]))
+    for _, lines in sorted(rows, key=lambda row: row[0]):
+        click.echo("\n".join(lines))
+
+
+_HISTORY_EVENTS = {"gone": "page gone", "back": "page back", "reextracted": "re-extracted"}
 
 
 @cli.command()
@@ -204,12 +255,13 @@ def show(ctx, url, number, fmt) -> None:
     with _open(_config(ctx)) as archive:
         key = _resolve(archive, url)
         version = _pick_version(archive, key, number or "latest")
+        latest = archive.page(key).latest_version
     if fmt == "json":
         click.echo(json.dumps(version_to_json(version), indent=2, ensure_ascii=False))
     elif fmt == "text":
-        click.echo(render_text(version), nl=False)
+        click.echo(render_text(version, latest=latest), nl=False)
     else:
-        click.echo(render_markdown(version), nl=False)
+        click.echo(render_markdown(version, latest=latest), nl=False)
 
 
 @cli.command()
@@ -241,15 +293,27 @@ def diff(ctx, url, from_, to, fmt, context, color) -> None:
     elif fmt == "unified":
         click.echo(render_unified(result, context=context), nl=False)
     else:
-        use_color = sys.stdout.isatty() if color is None else color
-        click.echo(render_diff_text(result, color=use_color, context=context), nl=False)
+        use_color = _color_default() if color is None else color
+        # click strips ANSI codes when stdout is not a terminal unless told otherwise, which
+        # would glue deleted and inserted words together under `--color | less -R`.
+        click.echo(render_diff_text(result, color=use_color, context=context), nl=False,
+                   color=use_color)
+
+
+def _color_default() -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (no-color.org) or the terminal is dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
 
 
 def _pick_version(archive: Archive, key: str, spec: str, *, relative_to: int | None = None):
     spec = spec.strip().lower()
-    latest = archive.page(key).latest_version
+    page = archive.page(key)
+    latest = page.latest_version
     if latest == 0:
-        raise _Fail(f"{key}: no version captured yet", EXIT_FAILED)
+        error = f" (last error: {page.last_error_kind})" if page.last_error_kind else ""
+        raise _Fail(f"{key}: no version captured yet{error}", EXIT_FAILED)
     if spec == "latest":
         return archive.version(key, latest)
     if spec == "first":
@@ -258,7 +322,7 @@ def _pick_version(archive: Archive, key: str, spec: str, *, relative_to: int | N
         base = relative_to or latest
         return archive.version(key, max(1, base - 1))
     if spec.lstrip("-").isdigit():
-        return archive.version(key, int(spec))
+        return archive.version(key, int(spec))  # negative counts back: -1 is the latest
     try:
         moment = datetime.fromisoformat(spec.upper().replace("Z", "+00:00"))
     except ValueError:
@@ -270,7 +334,12 @@ def _pick_version(archive: Archive, key: str, spec: str, *, relative_to: int | N
         moment = moment.replace(tzinfo=timezone.utc)
         if len(spec) == 10:  # a bare date means the end of that day
             moment = moment.replace(hour=23, minute=59, second=59)
-    return archive.version_at(key, moment)
+    try:
+        return archive.version_at(key, moment)
+    except NotFound as exc:
+        first = archive.version(key, 1).captured_at
+        raise _Fail(f"{exc} (the first is from {human_time(first, seconds=True)})",
+                    EXIT_FAILED) from None
 
 
 @cli.command()
@@ -280,21 +349,36 @@ def _pick_version(archive: Archive, key: str, spec: str, *, relative_to: int | N
 @click.pass_context
 def reextract(ctx, urls, every, force) -> None:
     """Recompute stored versions from their raw HTML with the current extractor."""
+    from .extract import EXTRACTOR_VERSION
     from .reextract import reextract_pages
 
-    if bool(urls) == every:
-        raise _Fail("reextract: give URLs or --all (not both)", EXIT_USAGE)
+    if urls and every:
+        raise _Fail("reextract: give URLs or --all, not both", EXIT_USAGE)
+    if not urls and not every:
+        raise _Fail("reextract: give URLs or --all", EXIT_USAGE)
     config = _config(ctx)
-    keys = None
-    if urls:
-        with _open(config) as archive:
-            keys = [_resolve(archive, url) for url in urls]
+    with _open(config) as archive:
+        keys = [_resolve(archive, url) for url in urls] if urls else None
+        counts = {p.url: p.latest_version for p in
+                  ([archive.page(key) for key in keys] if keys else archive.pages())}
     results = asyncio.run(reextract_pages(config, keys, force=force))
+    quiet = 0
     for result in results:
-        same = f", {result.identical} now identical to the previous" if result.identical else ""
-        click.echo(f"{result.url}: {result.updated} versions re-extracted{same}")
+        if result.updated or result.failed:
+            same = f", {result.identical} now identical to the previous" if result.identical else ""
+            click.echo(f"{result.url}: {result.updated} versions re-extracted{same}")
+        elif every:
+            quiet += 1  # --all over a big archive: only pages where something happened
+        elif counts.get(result.url):
+            click.echo(f"{result.url}: 0 versions re-extracted (all {counts[result.url]} were "
+                       f"made by the current extractor, {EXTRACTOR_VERSION}; --force redoes them)")
+        else:
+            click.echo(f"{result.url}: 0 versions re-extracted (no version captured yet)")
         for failure in result.failed:
             _err(f"{result.url}: {failure}")
+    if every and quiet:
+        click.echo(f"{quiet} pages already up to date (extractor {EXTRACTOR_VERSION};"
+                   " --force redoes them)")
     ctx.exit(EXIT_FAILED if any(r.failed for r in results) else EXIT_OK)
 
 
@@ -328,10 +412,13 @@ def feeds_list(ctx, as_json) -> None:
     if as_json:
         click.echo(json.dumps([r.__dict__ for r in rows], indent=2))
         return
+    if not rows:
+        _err("no feeds registered (add one with `archive feeds add URL`)")
     for row in rows:
-        error = f"  error: {row.last_error}" if row.last_error else ""
-        click.echo(f"{row.url}  checked {row.last_checked_at or 'never'}"
-                   f"  {row.links_found} pages found{error}")
+        checked = human_time(row.last_checked_at, seconds=True)
+        when = f"checked {checked}" if checked else "not read yet (`archive run` reads it)"
+        error = f", error: {row.last_error}" if row.last_error else ""
+        click.echo(f"{row.url}\n  {when}, {row.links_found} pages found{error}")
 
 
 @feeds.command(name="remove")
@@ -347,31 +434,64 @@ def feeds_remove(ctx, url) -> None:
 # -- output helpers ------------------------------------------------------------------------
 
 
-def _print_outcome(outcome: PageOutcome) -> None:
+_HINTS = {"blocked_address": "set [fetch] allow_private_networks = true to allow it"}
+
+
+def _error_line(outcome: PageOutcome) -> str:
+    hint = f" ({_HINTS[outcome.error_kind]})" if outcome.error_kind in _HINTS else ""
+    return f"{outcome.url}: error {outcome.error_kind}: {outcome.message}{hint}"
+
+
+def _revert_targets(config: Config, outcomes) -> dict[str, int]:
+    """The earlier version each new revert returns to, so `add` can name it as history does."""
+    wanted = [o for o in outcomes if o.outcome == "new_version" and "revert" in o.flags]
+    if not wanted:
+        return {}
+    with _open(config) as archive:
+        return {o.url: archive.version(o.url, o.version).revert_of for o in wanted}
+
+
+def _print_outcome(outcome: PageOutcome, revert_of: int | None = None) -> None:
     if outcome.outcome == "error":
-        _err(f"{outcome.url}: error {outcome.error_kind}: {outcome.message}")
+        _err(_error_line(outcome))
     elif outcome.outcome == "new_version":
         detail = f" ({', '.join(outcome.changed)})" if outcome.changed else ""
-        flags = f" [{', '.join(outcome.flags)}]" if outcome.flags else ""
-        click.echo(f"{outcome.url}: new version {outcome.version}{detail}{flags}")
+        flags = flags_label(outcome.flags, revert_of)
+        click.echo(f"{outcome.url}: new version {outcome.version}{detail}"
+                   + (f" [{flags}]" if flags else ""))
     elif outcome.version:
         click.echo(f"{outcome.url}: unchanged (version {outcome.version})")
     else:
         click.echo(f"{outcome.url}: not modified (no version yet)")
 
 
-def _outcome_json(o: PageOutcome) -> dict:
+def _outcome_json(o: PageOutcome, revert_of: int | None = None) -> dict:
     return {"url": o.url, "outcome": o.outcome, "version": o.version, "changed": list(o.changed),
-            "flags": list(o.flags), "error_kind": o.error_kind, "message": o.message}
+            "flags": list(o.flags), "revert_of": revert_of, "error_kind": o.error_kind,
+            "message": o.message}
 
 
 def _summary_line(counts: dict) -> str:
-    errors = ", ".join(f"{k} {v}" for k, v in counts["errors_by_kind"].items())
-    return (f"checked {counts['checked']}: {counts['new_versions']} new versions, "
-            f"{counts['unchanged']} unchanged, {counts['not_modified']} not modified, "
-            f"{counts['errors']} errors{' (' + errors + ')' if errors else ''}; "
-            f"{counts['new_pages']} new pages found; {counts['duration']:.1f} s"
-            + ("; stopped at the time budget" if counts["stopped_early"] else ""))
+    """One line for people: only the counts that are not zero, and why a run did little."""
+    checked = counts["checked"]
+    parts = [f"{counts[key]} {label}" for key, label in (
+        ("new_versions", "new versions"), ("unchanged", "unchanged"),
+        ("not_modified", "not modified (304)"), ("errors", "errors")) if counts[key]]
+    errors = ", ".join(f"{kind} {n}" for kind, n in counts["errors_by_kind"].items())
+    if errors:
+        parts[-1] += f" ({errors}; `archive list` shows each page's last error)"
+    line = f"checked {checked} {'page' if checked == 1 else 'pages'}"
+    if parts:
+        line += ": " + ", ".join(parts)
+    elif not counts["stopped_early"]:
+        line += ": nothing was due (`archive run --all` checks every page now)"
+    if counts["new_pages"]:
+        line += f"; {counts['new_pages']} new pages found in feeds"
+    line += f"; {counts['duration']:.1f} s"
+    if counts["stopped_early"]:
+        line += (f"; stopped at the time budget, {counts['not_started']} due pages"
+                 " left for the next run")
+    return line
 
 
 def _progress_for(total: int | None):
@@ -390,8 +510,14 @@ def main(argv: list[str] | None = None) -> int:
         return code if isinstance(code, int) else EXIT_OK
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # bare `archive`: the help is the answer
+        return EXIT_USAGE
+    except click.UsageError as exc:
+        _err(_usage_line(exc))
+        return EXIT_USAGE
     except click.ClickException as exc:
-        exc.show()
+        _err(exc.format_message())
         return EXIT_USAGE
     except click.exceptions.Abort:
         _err("aborted")
@@ -411,6 +537,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """click's three-line usage error as the house's one line, with where to get help."""
+    path = exc.ctx.command_path if exc.ctx else "archive"
+    message = exc.format_message().rstrip(".")
+    message = message[:1].lower() + message[1:]
+    command = path.partition(" ")[2]
+    return f"{command + ': ' if command else ''}{message} (see `{path} --help`)"
 
 
 if __name__ == "__main__":
