@@ -1,59 +1,30 @@
-"""Per-site "drop" selectors: a small CSS subset compiled to XPath, applied to the parsed tree.
+"""Per-site "drop" selectors: CSS compiled to XPath by cssselect, applied to the parsed tree.
 
-Supported: tag, *, .class, #id, [attr], [attr=value], [attr*=value], [attr^=value], compounds
-of these (div.ad[data-x]), descendant (space) and child (>) combinators, and comma lists.
-Anything else raises ValueError from css_to_xpath, so config validation can name the selector.
+css_to_xpath raises ValueError for a selector cssselect cannot parse or translate, so config
+validation can name the bad selector; extraction itself skips such a selector.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
+from cssselect import HTMLTranslator, SelectorError
 from lxml import etree
 
-_TOKEN = re.compile(
-    r"\s*(?P<comb>>)\s*|(?P<space>\s+)|(?P<tag>[a-zA-Z][\w-]*|\*)|\.(?P<cls>[\w-]+)|#(?P<id>[\w-]+)"
-    r"|\[\s*(?P<attr>[\w-]+)\s*(?:(?P<op>[*^]?=)\s*(?P<q>[\"']?)(?P<val>[^\"'\]]*)(?P=q)\s*)?\]"
-)
+__all__ = ["css_to_xpath", "drop"]
+
+# The HTML translator matches element names case-insensitively, as browsers do.
+_TRANSLATOR = HTMLTranslator()
 
 
 def css_to_xpath(selector: str) -> str:
-    parts = [_one(s.strip()) for s in selector.split(",") if s.strip()]
-    if not parts:
+    """One CSS selector (or comma list) -> an XPath 1.0 expression; ValueError if unusable."""
+    if not isinstance(selector, str) or not selector.strip():
         raise ValueError(f"empty selector {selector!r}")
-    return " | ".join(parts)
-
-
-def _one(selector: str) -> str:
-    steps: list[str] = []
-    axis, tag, preds = "//", "*", []
-    pos = 0
-    while pos < len(selector):
-        m = _TOKEN.match(selector, pos)
-        if not m or m.end() == pos:
-            raise ValueError(f"unsupported CSS selector {selector!r} at {selector[pos:]!r}")
-        pos = m.end()
-        if m["comb"] or m["space"]:
-            if tag != "*" or preds:
-                steps.append(f"{axis}{tag}{''.join(preds)}")
-            elif not steps:
-                raise ValueError(f"selector {selector!r} starts with a combinator")
-            axis, tag, preds = ("/" if m["comb"] else "//"), "*", []
-        elif m["tag"]:
-            tag = m["tag"].lower() if m["tag"] != "*" else "*"
-        elif m["cls"]:
-            preds.append(f"[contains(concat(' ', normalize-space(@class), ' '), ' {m['cls']} ')]")
-        elif m["id"]:
-            preds.append(f"[@id='{m['id']}']")
-        elif m["attr"]:
-            name, op, val = m["attr"], m["op"], (m["val"] or "").replace("'", "")
-            preds.append(
-                {None: f"[@{name}]", "=": f"[@{name}='{val}']", "*=": f"[contains(@{name}, '{val}')]",
-                 "^=": f"[starts-with(@{name}, '{val}')]"}[op]
-            )
-    steps.append(f"{axis}{tag}{''.join(preds)}")
-    return "".join(steps)
+    try:
+        return _TRANSLATOR.css_to_xpath(selector)
+    except SelectorError as exc:  # SelectorSyntaxError and ExpressionError (pseudo-elements)
+        raise ValueError(f"unsupported CSS selector {selector!r}: {exc}") from exc
 
 
 @lru_cache(maxsize=256)
