@@ -12,6 +12,8 @@ import os
 import time
 from pathlib import Path
 
+from .errors import PalimpsestError
+
 _HELD: set[int] = set()  # descriptors of locks this process holds
 
 
@@ -36,7 +38,19 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self, *, wait: bool, timeout: float | None = None) -> bool:
-        """Take the lock; False when another process holds it (after ``timeout`` if waiting)."""
+        """Take the lock; False when another process holds it (after ``timeout`` if waiting).
+
+        Raises PalimpsestError(kind="lock") when the lock file cannot be made or written
+        (disk full, read-only directory).
+        """
+        try:
+            return self._acquire(wait=wait, timeout=timeout)
+        except OSError as exc:
+            raise PalimpsestError(
+                f"{self.path}: cannot take the run lock ({exc.strerror or exc})", kind="lock"
+            ) from exc
+
+    def _acquire(self, *, wait: bool, timeout: float | None) -> bool:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -48,8 +62,12 @@ class RunLock:
                     os.close(fd)
                     return False
                 time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError:
+            os.close(fd)
+            raise
         self._fd = fd
         _HELD.add(fd)
         return True

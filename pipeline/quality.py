@@ -35,6 +35,10 @@ _NOT_FOUND_TITLE = re.compile(
 )
 
 
+_UNREADABLE = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_UNREADABLE = 0.02  # share of replacement/control characters a real article never reaches
+
+
 def word_count(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
@@ -60,6 +64,13 @@ def check_extraction(
                 f"interstitial page ({match.group(0)!r}, {words} words), not the article",
                 kind="interstitial",
             )
+    unreadable = len(_UNREADABLE.findall(extracted.text))
+    if extracted.text and unreadable > MAX_UNREADABLE * len(extracted.text):
+        raise ExtractError(
+            f"body is {unreadable * 100 // len(extracted.text)}% undecodable or control"
+            " characters: binary data or a wrong charset, not an article",
+            kind="extract_failed",
+        )
     if words < MIN_WORDS:
         raise ExtractError(f"body has only {words} words", kind="empty")
     if previous_words and previous_words >= SHRINK_FLOOR_WORDS and words < previous_words * SHRINK_RATIO:

@@ -35,6 +35,7 @@ class RunSummary:
     new_pages: int = 0
     discovery_errors: tuple[str, ...] = ()  # feeds that started failing this run
     stopped_early: bool = False  # the time budget or a signal ended the run
+    interrupted: bool = False  # it was stop() (SIGTERM, Ctrl-C), not the time budget
     not_started: int = 0  # due pages left for the next run (they stay due)
 
     def counts(self) -> dict:
@@ -50,6 +51,7 @@ class RunSummary:
             "errors_by_kind": dict(sorted(errors.items())),
             "not_started": self.not_started,
             "stopped_early": self.stopped_early,
+            "interrupted": self.interrupted,
             "duration": round(self.duration, 3),
         }
 
@@ -182,6 +184,7 @@ class Engine:
             outcomes=tuple(outcomes),
             duration=time.monotonic() - started,
             stopped_early=stopped,
+            interrupted=self._stopped,
             not_started=len(pages) - len(outcomes),
         )
 

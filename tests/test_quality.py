@@ -55,3 +55,10 @@ def test_small_shrinks_and_short_pieces_are_not_judged():
 def test_a_long_article_mentioning_captcha_is_still_an_article():
     assert kind(text=ARTICLE + " The captcha industry grew.") is None
     assert word_count("one two, three") == 3
+
+
+def test_binary_noise_decoded_as_text_is_not_an_article():
+    noise = "".join(chr(c) for c in range(0x80, 0xA0)) * 10 + " word" * 50 + "\ufffd" * 200
+    assert kind(text=noise) == "extract_failed"
+    # A few stray replacement characters in a real article are tolerated.
+    assert kind(text=ARTICLE + " \ufffd caf\ufffd") is None
