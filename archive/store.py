@@ -181,7 +181,9 @@ class Archive:
                 "SELECT latest_version FROM pages WHERE id = ?", (page_id,)
             ).fetchone()[0]
             previous = self._version_row(conn, page_id, latest) if latest else None
-            old_hashes = json.loads(previous["field_hashes"]) if previous else {}
+            # Re-hash the previous content rather than trusting its stored hashes, so a
+            # change in normalisation between releases never looks like an edit.
+            old_hashes = field_hashes(_content_of(previous)) if previous else {}
             changed = changed_fields(old_hashes, hashes) if previous else ()
             if previous and not changed:
                 fetch_id = self._insert_fetch(conn, page_id, snapshot.fetch, "unchanged", latest)

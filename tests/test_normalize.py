@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -134,3 +136,21 @@ def test_word_stats():
     # punctuation and invisible characters are not words
     assert word_stats("Hello, world", "Hello world!") == (0, 0)
     assert word_stats("Hello\u00a0world", "Hello world") == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Updated 5 minutes ago", "1.2K views", "hace 3 horas", "87 Kommentare"],
+)
+def test_widget_lines_never_count_in_the_body_fingerprint(line):
+    body = "The council approved the bridge.\nResidents objected to the plan."
+    with_widget = Content(text=f"The council approved the bridge.\n{line}\nResidents objected to the plan.")
+    assert field_hashes(Content(text=body))["text"] == field_hashes(with_widget)["text"]
+
+
+@pytest.mark.parametrize("line", ["Bake for 10 minutes", "He died 5 minutes ago."])
+def test_sentences_that_look_like_widgets_still_count(line):
+    body = "The council approved the bridge."
+    assert field_hashes(Content(text=body))["text"] != field_hashes(
+        Content(text=f"{body}\n{line}")
+    )["text"]

@@ -1,0 +1,66 @@
+"""The store's versioning rules through its public API on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from archive.models import Content, FetchInfo, Snapshot
+from archive.store import Archive
+
+URL = "https://news.example/2025/bridge"
+T0 = datetime(2025, 1, 20, 9, 0, tzinfo=timezone.utc)
+BODY = "The council approved the bridge on Monday.\nResidents objected to the plan."
+
+
+@pytest.fixture
+def archive(tmp_path):
+    with Archive(tmp_path / "a.db") as store:
+        store.track(URL, now=T0)
+        yield store
+
+
+def snap(text=BODY, title="Council approves bridge", minutes=0, **content) -> Snapshot:
+    return Snapshot(
+        url=URL,
+        content=Content(title=title, text=text, **content),
+        fetch=FetchInfo(started_at=T0 + timedelta(minutes=minutes), status=200),
+        raw_html=f"<html>{title}{text}{minutes}</html>".encode(),
+    )
+
+
+def test_versions_only_on_real_change_with_fields_flags_and_reverts(archive):
+    assert archive.save(snap()).version == 1
+    same = archive.save(snap(text=BODY.replace(" ", "\u00a0", 2), minutes=5))  # NBSP only
+    assert (same.created, same.version) == (False, 1)
+    minor = archive.save(snap(text=BODY.replace("Monday.", "Monday!"), minutes=10))
+    assert (minor.version, minor.changed, minor.flags) == (2, ("text",), ("minor",))
+    edit = archive.save(snap(title="Council rejects bridge", minutes=15))
+    assert (edit.version, edit.changed, edit.flags) == (3, ("title", "text"), ())
+    back = archive.save(snap(minutes=20))
+    assert (back.version, back.flags, back.revert_of) == (4, ("revert",), 1)
+    assert [v.number for v in archive.history(URL)] == [1, 2, 3, 4]
+    assert archive.version_at(URL, T0 + timedelta(minutes=12)).number == 2
+
+
+def test_a_normalisation_upgrade_is_not_an_edit(archive, tmp_path):
+    archive.save(snap())
+    # Stored hashes from an older normalisation must not decide the next comparison.
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        conn.execute("UPDATE versions SET field_hashes = ?", (json.dumps({"text": "old"}),))
+    assert archive.save(snap(minutes=5)).created is False
+
+
+def test_every_check_is_a_fetch_row_and_the_baseline_survives_failures(archive, tmp_path):
+    archive.save(snap())
+    failure = archive.record_failure(
+        URL, FetchInfo(started_at=T0, status=500), kind="http_status", message="boom"
+    )
+    assert failure.consecutive_errors == 1
+    assert archive.page(URL).latest_version == 1
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        outcomes = [r[0] for r in conn.execute("SELECT outcome FROM fetches ORDER BY id")]
+    assert outcomes == ["new_version", "error"]
