@@ -19,6 +19,7 @@ from trafilatura.xml import xmltotxt
 
 from pipeline.errors import ExtractError
 from pipeline.extract_drop import drop
+from pipeline.extract_fallback import SCRAP_CHARS, flight_article_html, prefer_recall
 from pipeline.metadata import Fallback, choose
 from pipeline.metadata_clean import clean_text, fold
 from pipeline.metadata_sources import collect
@@ -27,7 +28,7 @@ from pipeline.models import Extracted
 __all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extract"]
 
 # Bump the first part whenever extract() may give different output for the same HTML.
-_OWN_VERSION = "1"
+_OWN_VERSION = "2"
 EXTRACTOR_NAME = "palimpsest+trafilatura"
 EXTRACTOR_VERSION = f"{_OWN_VERSION}+trafilatura-{trafilatura.__version__}"
 
@@ -73,14 +74,10 @@ def _extract(html: str, *, url: str, final_url: str, drop_selectors: tuple[str, 
     if drop_selectors:
         drop(tree, drop_selectors)
     sources = collect(tree)
-    # bare_extraction copies a tree it is given, so ``tree`` stays intact for collect().
-    doc = trafilatura.bare_extraction(tree, url=final_url, **TRAFILATURA_OPTIONS)
-    if doc is None or doc.body is None:
+    body = _body(tree, final_url)
+    if body is None:
         raise ExtractError("trafilatura found no article body", kind="extract_failed")
-    markdown = _BLANK_LINES.sub("\n\n", xmltotxt(doc.body, True)).strip()
-    plain_tree = deepcopy(doc.body)
-    etree.strip_tags(plain_tree, "ref")
-    text = _tidy(xmltotxt(plain_tree, False))
+    text, markdown = body
     if not text:
         raise ExtractError("the article body is empty", kind="empty")
     meta = choose(sources, Fallback(), url=final_url)
@@ -112,6 +109,31 @@ def _extract(html: str, *, url: str, final_url: str, drop_selectors: tuple[str, 
         section=meta.section,
         tags=meta.tags,
     )
+
+
+def _body(tree: etree._Element, url: str) -> tuple[str, str] | None:
+    """(plain text, Markdown) of the article body, with the fallbacks of extract_fallback."""
+    # bare_extraction copies a tree it is given, so ``tree`` stays intact for every pass.
+    found = _render(trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS))
+    if found is None or len(found[0]) < SCRAP_CHARS:
+        options = {**TRAFILATURA_OPTIONS, "favor_precision": False, "favor_recall": True}
+        wider = _render(trafilatura.bare_extraction(tree, url=url, **options))
+        if wider is not None and prefer_recall(found[0] if found else "", wider[0]):
+            found = wider
+    if found is None or not found[0]:
+        markup = flight_article_html(tree)
+        if markup is not None and (inner := load_html(markup)) is not None:
+            found = _render(trafilatura.bare_extraction(inner, url=url, **TRAFILATURA_OPTIONS))
+    return found
+
+
+def _render(doc: object) -> tuple[str, str] | None:
+    if doc is None or getattr(doc, "body", None) is None:
+        return None
+    markdown = _BLANK_LINES.sub("\n\n", xmltotxt(doc.body, True)).strip()
+    plain_tree = deepcopy(doc.body)
+    etree.strip_tags(plain_tree, "ref")
+    return _tidy(xmltotxt(plain_tree, False)), markdown
 
 
 def _htmldate(tree: object, url: str) -> str | None:

@@ -13,14 +13,12 @@ from pipeline.metadata_clean import (
     clean_name,
     clean_text,
     date_has_time,
-    fold,
     format_date,
     parse_date,
     split_authors,
-    strip_site_affixes,
-    title_segments,
 )
 from pipeline.metadata_sources import Sources
+from pipeline.metadata_title import choose_title
 
 _PUBLISHED_META = (
     "article:published_time", "og:published_time", "datepublished", "article.published",
@@ -63,7 +61,7 @@ class Fallback:
 def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
     sites = _site_names(src, fb, url)
     return Metadata(
-        title=choose_title(src, fb, sites),
+        title=choose_title(src, fb.title, sites),
         authors=choose_authors(src, fb, sites),
         published=choose_date(_published_candidates(src, fb)),
         modified=choose_date(_modified_candidates(src)),
@@ -74,49 +72,6 @@ def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
         section=_first_text(_jsonld_values(src, "articleSection") + _meta(src, "article:section") + list(fb.categories[:1])),
         tags=_tags(src, fb),
     )
-
-
-# --- title -----------------------------------------------------------------------------------
-
-
-def choose_title(src: Sources, fb: Fallback, sites: list[str]) -> str | None:
-    """The publisher's declared headline, cleaned by agreement with the other voices.
-
-    Voices in order of trust: og:title, JSON-LD headline, the first <h1>, twitter:title, <title>
-    (each with site-name affixes stripped). The first voice wins, except that another voice's
-    value is taken when it is a separator-delimited part of the winner (a suffix the site-name
-    stripper did not know, such as a section or a date). Majority voting was
-    measured too and loses: see docs/BENCHMARKS.md.
-    """
-    voices = _title_voices(src, fb, sites)
-    if not voices:
-        return None
-    best = voices[0]
-    best_parts = {fold(p) for p in title_segments(best)[1:]}
-    for other in voices[1:]:
-        key = fold(other)
-        if key in best_parts and len(other) >= 0.4 * len(best):
-            return other
-    return best
-
-
-def _title_voices(src: Sources, fb: Fallback, sites: list[str]) -> list[str]:
-    raw: list[str | None] = list(_meta(src, "og:title")[:1])
-    for obj in src.jsonld[:3]:
-        value = obj.get("headline") or obj.get("name")
-        raw.append(value[0] if isinstance(value, list) and value else value)
-        break
-    raw += src.h1[:1] + _meta(src, "twitter:title")[:1] + [src.title_tag, fb.title]
-    site_keys = {fold(s) for s in sites}
-    voices: list[str] = []
-    for value in raw:
-        text = clean_text(value, limit=600)
-        if not text or len(text) < 4:
-            continue
-        text = strip_site_affixes(text, sites)
-        if fold(text) not in site_keys and text not in voices:
-            voices.append(text)
-    return voices
 
 
 # --- authors ---------------------------------------------------------------------------------

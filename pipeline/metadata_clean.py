@@ -13,13 +13,16 @@ from email.utils import parsedate_to_datetime
 
 MAX_FIELD = 2000  # a metadata value longer than this is not a title, name or date
 
-# Soft hyphen, zero-width space/joiners, word joiner, BOM: invisible, break equality.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+# Zero-width space/joiners, word joiner, BOM: invisible, break equality.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+# The soft hyphen too, except where the publisher's spelling is kept (titles): it is part of
+# what was written, and the archive's fingerprint drops it before comparing versions.
+_INVISIBLE_SHY = {**_INVISIBLE, 0xAD: None}
 _SPACES = re.compile(r"\s+")
 _TAGS = re.compile(r"<[^>]{0,500}>")
 
 
-def clean_text(value: object, *, limit: int = MAX_FIELD) -> str | None:
+def clean_text(value: object, *, limit: int = MAX_FIELD, keep_soft_hyphens: bool = False) -> str | None:
     """NFC, entities decoded, markup and invisible characters dropped, whitespace collapsed."""
     if not isinstance(value, str):
         return None
@@ -28,7 +31,7 @@ def clean_text(value: object, *, limit: int = MAX_FIELD) -> str | None:
         value = _TAGS.sub(" ", value)
     if "&" in value:
         value = html.unescape(value)
-    value = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    value = unicodedata.normalize("NFC", value).translate(_INVISIBLE if keep_soft_hyphens else _INVISIBLE_SHY)
     value = _SPACES.sub(" ", value).strip()
     if not value or len(value) > limit:
         return None
@@ -37,7 +40,7 @@ def clean_text(value: object, *, limit: int = MAX_FIELD) -> str | None:
 
 def fold(value: str) -> str:
     """Comparison key: case-folded, quotes and dashes unified, punctuation at the ends dropped."""
-    value = value.casefold()
+    value = value.translate(_INVISIBLE_SHY).casefold()
     value = re.sub(r"[\u2018\u2019\u201a\u201b\u2032`´]", "'", value)
     value = re.sub(r"[\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033]", '"', value)
     value = re.sub(r"[\u2010-\u2015\u2212]", "-", value)
@@ -82,7 +85,7 @@ def strip_site_affixes(title: str, site_names: list[str]) -> str:
         key = fold(part)
         if not key:
             return True
-        if key in keys or any(k and (k in key or key in k) for k in keys if len(k) > 2):
+        if key in keys or any(_names_site(key, k) for k in keys if len(k) > 2):
             return True
         return bool(_DATE_ONLY.fullmatch(part.strip()))
 
@@ -94,6 +97,15 @@ def strip_site_affixes(title: str, site_names: list[str]) -> str:
 
 
 _DATE_ONLY = re.compile(r"[\d./\- ]{6,12}")
+
+
+def _names_site(segment: str, site: str) -> bool:
+    """A title segment that is (a part of) the site name, or the site name with a few words."""
+    if segment in site:
+        return True
+    # "Politik - Die Neue Tageszeitung" yes; a headline clause that merely ends in the site
+    # name ('... "vote again"-Politics|Example Daily') no: at most three more words count.
+    return site in segment and len(segment.replace(site, " ").split()) <= 3
 
 # --- authors ---------------------------------------------------------------------------------
 

@@ -64,9 +64,38 @@ def test_conflicting_titles_pick_og_then_jsonld_then_h1():
     assert meta_of(page(body="<h1>Page headline</h1>")).title == "Page headline"
 
 
-def test_title_drops_soft_hyphens_zero_width_and_markup():
+def test_title_keeps_the_publishers_soft_hyphens_but_drops_zero_width_and_markup():
     head = '<meta property="og:title" content="Heli\u00adkopter\u200b <b>landeplatz</b> &amp; more">'
-    assert meta_of(page(head)).title == "Helikopter landeplatz & more"
+    assert meta_of(page(head)).title == "Heli\u00adkopter landeplatz & more"
+    # Kept when another voice spells the word without it, yet the two still agree.
+    head = '<meta property="og:title" content="Heli\u00adkopter lands | Example">'
+    assert meta_of(page(head, "<h1>Helikopter lands</h1>")).title == "Heli\u00adkopter lands"
+
+
+def test_a_voice_equal_to_the_winner_minus_a_site_tail_trims_it():
+    # No spaces around the separator, so the affix stripper cannot see it; agreement can.
+    head = (
+        '<meta property="og:title" content="Council votes \'no\' twice: &quot;again&quot;-Politics\u3163Example Daily">'
+        '<meta property="og:site_name" content="Example Daily">'
+    )
+    art = {"@type": "NewsArticle", "headline": "Council votes 'no' twice: \"again\""}
+    assert meta_of(page(head + jsonld(art))).title == "Council votes 'no' twice: \"again\""
+    # A long tail that does not name the site is part of the headline: the winner stays.
+    head = '<meta property="og:title" content="Council votes no - and the mayor says the budget will be redrawn by May">'
+    assert meta_of(page(head, "<h1>Council votes no</h1>")).title.endswith("redrawn by May")
+
+
+def test_site_name_inside_a_long_title_segment_is_not_an_affix():
+    sites = ["Example Daily"]
+    assert strip_site_affixes("Rates rise | Markets - Example Daily", sites) == "Rates rise | Markets"
+    assert strip_site_affixes("Rates rise | Die neue Example Daily", sites) == "Rates rise"
+    long_clause = "Rates rise | why the board of Example Daily readers disagrees"
+    assert strip_site_affixes(long_clause, sites) == long_clause
+
+
+def test_meta_name_headline_is_a_title_voice():
+    head = '<meta name="headline" content="Declared headline"><title>Declared headline - Politics-Example</title>'
+    assert meta_of(page(head)).title == "Declared headline"
 
 
 def test_one_megabyte_title_is_refused_not_stored():
