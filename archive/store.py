@@ -10,8 +10,12 @@ from pathlib import Path
 
 from . import blobs
 from .db import connect, iso, parse_iso, transaction, utcnow
-from .errors import NotFound
-from .models import Content, FetchInfo, Reextraction, SaveResult, Snapshot, Version
+from .models import FetchInfo, Reextraction, SaveResult, Snapshot
+from .reading import ArchiveReader
+from .reextraction import rechain as rechain_versions
+from .reextraction import replace_fields
+from .rows import PageState, content_of, require_page, version_row
+from .rows import page_id as page_id_of
 from .normalize import (
     changed_fields,
     content_hash,
@@ -25,29 +29,6 @@ _WORD = re.compile(r"\w+")  # as archive.diff counts words
 
 
 @dataclass(frozen=True)
-class PageState:
-    """A tracked page as the scheduler and the listings see it."""
-
-    id: int
-    url: str
-    state: str
-    added_at: str
-    source: str | None
-    next_check_at: str | None
-    last_checked_at: str | None
-    last_change_at: str | None
-    published: str | None
-    latest_version: int
-    title: str | None
-    etag: str | None
-    last_modified: str | None
-    baseline_sha256: str | None
-    consecutive_errors: int
-    missing_streak: int
-    last_error_kind: str | None
-
-
-@dataclass(frozen=True)
 class FailureResult:
     url: str
     consecutive_errors: int
@@ -55,10 +36,8 @@ class FailureResult:
     state: str  # the page's state after recording; "gone" once 404/410 repeated
 
 
-_PAGE_COLUMNS = ", ".join(PageState.__dataclass_fields__)
 
-
-class Archive:
+class Archive(ArchiveReader):
     """One archive file. Every write is one short BEGIN IMMEDIATE transaction."""
 
     def __init__(self, path: str | Path, *, write: bool = True, busy_timeout: float = 60.0):
@@ -81,7 +60,7 @@ class Archive:
         """Start tracking ``url`` (due at once). Returns False when it, or an alias, is known."""
         moment = iso(now or utcnow())
         with transaction(self.db, self.path) as conn:
-            if self._page_id(conn, url) is not None:
+            if page_id_of(conn, url) is not None:
                 return False
             conn.execute(
                 "INSERT INTO pages (url, added_at, source, next_check_at) VALUES (?, ?, ?, ?)",
@@ -91,14 +70,14 @@ class Archive:
 
     def resolve(self, url: str) -> str | None:
         """The page key for ``url``: itself when tracked, the page an alias points to, or None."""
-        page_id = self._page_id(self.conn, url)
+        page_id = page_id_of(self.conn, url)
         if page_id is None:
             return None
         return self.conn.execute("SELECT url FROM pages WHERE id = ?", (page_id,)).fetchone()[0]
 
     def add_alias(self, alias: str, url: str) -> None:
         with transaction(self.db, self.path) as conn:
-            page_id = self._require_page(conn, url)
+            page_id = require_page(conn, url)
             conn.execute(
                 "INSERT OR IGNORE INTO aliases (url, page_id) VALUES (?, ?)", (alias, page_id)
             )
@@ -113,8 +92,8 @@ class Archive:
         if identity == url:
             return url
         with transaction(self.db, self.path) as conn:
-            page_id = self._require_page(conn, url)
-            other_id = self._page_id(conn, identity)
+            page_id = require_page(conn, url)
+            other_id = page_id_of(conn, identity)
             if other_id == page_id:
                 return self._url_of(conn, page_id)
             latest = conn.execute(
@@ -148,7 +127,7 @@ class Archive:
     def remove(self, url: str) -> None:
         """Stop checking a page on schedule; its history stays."""
         with transaction(self.db, self.path) as conn:
-            page_id = self._require_page(conn, url)
+            page_id = require_page(conn, url)
             conn.execute(
                 "UPDATE pages SET state = 'retired', next_check_at = NULL WHERE id = ?", (page_id,)
             )
@@ -176,14 +155,14 @@ class Archive:
             codec, packed = blobs.pack(snapshot.raw_html)
         captured = iso(snapshot.fetch.started_at)
         with transaction(self.db, self.path) as conn:
-            page_id = self._require_page(conn, snapshot.url)
+            page_id = require_page(conn, snapshot.url)
             latest = conn.execute(
                 "SELECT latest_version FROM pages WHERE id = ?", (page_id,)
             ).fetchone()[0]
-            previous = self._version_row(conn, page_id, latest) if latest else None
+            previous = version_row(conn, page_id, latest) if latest else None
             # Re-hash the previous content rather than trusting its stored hashes, so a
             # change in normalisation between releases never looks like an edit.
-            old_hashes = field_hashes(_content_of(previous)) if previous else {}
+            old_hashes = field_hashes(content_of(previous)) if previous else {}
             changed = changed_fields(old_hashes, hashes) if previous else ()
             if previous and not changed:
                 fetch_id = self._insert_fetch(conn, page_id, snapshot.fetch, "unchanged", latest)
@@ -194,7 +173,7 @@ class Archive:
             flags: list[str] = []
             revert_of = None
             if previous:
-                old_content = _content_of(previous)
+                old_content = content_of(previous)
                 if is_minor_change(old_content, snapshot.content):
                     flags.append("minor")
                 revert_of = _earlier_same_content(conn, page_id, digest, latest)
@@ -252,7 +231,7 @@ class Archive:
         if outcome not in ("not_modified", "same_body"):
             raise ValueError(f"not an unchanged outcome: {outcome}")
         with transaction(self.db, self.path) as conn:
-            page_id = self._require_page(conn, url)
+            page_id = require_page(conn, url)
             latest = conn.execute(
                 "SELECT latest_version FROM pages WHERE id = ?", (page_id,)
             ).fetchone()[0]
@@ -279,7 +258,7 @@ class Archive:
         """Record a failed check. The baseline (last good body, etag) is left untouched."""
         missing = kind in ("not_found", "gone")
         with transaction(self.db, self.path) as conn:
-            page_id = self._require_page(conn, url)
+            page_id = require_page(conn, url)
             self._insert_fetch(conn, page_id, fetch, "error", None, kind, message[:2000])
             conn.execute(
                 "UPDATE pages SET last_checked_at = ?, next_check_at = ?,"
@@ -302,7 +281,7 @@ class Archive:
 
     def set_next_check(self, url: str, when: datetime | None, *, state: str | None = None) -> None:
         with transaction(self.db, self.path) as conn:
-            page_id = self._require_page(conn, url)
+            page_id = require_page(conn, url)
             if state is not None:
                 conn.execute("UPDATE pages SET state = ? WHERE id = ?", (state, page_id))
                 if state == "retired":
@@ -322,10 +301,10 @@ class Archive:
         change. Returns (versions updated, versions now identical to their predecessor).
         """
         with transaction(self.db, self.path) as conn:
-            page_id = self._require_page(conn, url)
+            page_id = require_page(conn, url)
             for update in updates:
-                self._replace_fields(conn, page_id, update)
-            identical = self._rechain(conn, page_id) if rechain else 0
+                replace_fields(conn, page_id, update)
+            identical = rechain_versions(conn, page_id) if rechain else 0
             latest = conn.execute(
                 "SELECT v.title, v.published FROM versions v JOIN pages p ON p.id = v.page_id"
                 " AND v.number = p.latest_version WHERE p.id = ?", (page_id,)
@@ -340,187 +319,11 @@ class Archive:
                         + (f"; {identical} now identical to the previous" if identical else ""))
             return len(updates), identical
 
-    def _replace_fields(self, conn, page_id: int, update: Reextraction) -> None:
-        hashes = field_hashes(update.content)
-        c = update.content
-        cursor = conn.execute(
-            "UPDATE versions SET title = ?, authors = ?, published = ?, modified = ?,"
-            " description = ?, canonical_url = ?, text = ?, markdown = ?, sitename = ?,"
-            " language = ?, section = ?, tags = ?, content_hash = ?, field_hashes = ?,"
-            " extractor = ?, extractor_version = ? WHERE page_id = ? AND number = ?",
-            (
-                c.title, json.dumps(list(c.authors)), c.published, c.modified, c.description,
-                c.canonical_url, c.text, update.markdown, update.sitename, update.language,
-                update.section, json.dumps(list(update.tags)), content_hash(hashes),
-                json.dumps(hashes), update.extractor, update.extractor_version, page_id,
-                update.number,
-            ),
-        )
-        if cursor.rowcount != 1:
-            raise NotFound(f"page {page_id}: no version {update.number}")
-
-    def _rechain(self, conn, page_id: int) -> int:
-        rows = conn.execute(
-            "SELECT number FROM versions WHERE page_id = ? ORDER BY number", (page_id,)
-        ).fetchall()
-        conn.execute("DELETE FROM changes WHERE page_id = ?", (page_id,))
-        previous = None
-        seen: dict[str, int] = {}
-        identical = 0
-        for (number,) in rows:
-            row = self._version_row(conn, page_id, number)
-            content = _content_of(row)
-            hashes = json.loads(row["field_hashes"])
-            flags: list[str] = []
-            revert_of = None
-            if previous is None:
-                changed: tuple[str, ...] = ()
-                added, removed = word_stats("", content.text)
-            else:
-                prev_content, prev_hashes = previous
-                changed = changed_fields(prev_hashes, hashes)
-                added, removed = word_stats(prev_content.text, content.text)
-                if not changed:
-                    flags.append("identical")
-                    identical += 1
-                else:
-                    if is_minor_change(prev_content, content):
-                        flags.append("minor")
-                    earlier = seen.get(row["content_hash"])
-                    if earlier is not None:
-                        flags.append("revert")
-                        revert_of = earlier
-            conn.execute(
-                "UPDATE versions SET changed = ?, flags = ?, revert_of = ?, words_added = ?,"
-                " words_removed = ? WHERE page_id = ? AND number = ?",
-                (json.dumps(list(changed)), json.dumps(flags), revert_of, added, removed,
-                 page_id, number),
-            )
-            conn.executemany(
-                "INSERT INTO changes (page_id, version, field) VALUES (?, ?, ?)",
-                [(page_id, number, name) for name in changed],
-            )
-            if previous is not None:
-                seen[previous_hash] = previous_number  # versions before the predecessor
-            previous, previous_hash, previous_number = (content, hashes), row["content_hash"], number
-        return identical
-
-    # -- reading --------------------------------------------------------------------------
-
-    def page(self, url: str) -> PageState:
-        page_id = self._page_id(self.conn, url)
-        if page_id is None:
-            raise NotFound(f"{url}: not tracked")
-        row = self.conn.execute(f"SELECT {_PAGE_COLUMNS} FROM pages WHERE id = ?", (page_id,))
-        return PageState(*row.fetchone())
-
-    def pages(self, *, limit: int | None = None, offset: int = 0) -> list[PageState]:
-        rows = self.conn.execute(
-            f"SELECT {_PAGE_COLUMNS} FROM pages ORDER BY id LIMIT ? OFFSET ?",
-            (-1 if limit is None else limit, offset),
-        )
-        return [PageState(*row) for row in rows]
-
-    def count_pages(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM pages").fetchone()[0]
-
-    def due(self, now: datetime, *, limit: int | None = None) -> list[PageState]:
-        """Active pages whose next check has come, most overdue first (uses pages_due)."""
-        rows = self.conn.execute(
-            f"SELECT {_PAGE_COLUMNS} FROM pages WHERE state = 'active' AND next_check_at <= ?"
-            " ORDER BY next_check_at LIMIT ?",
-            (iso(now), -1 if limit is None else limit),
-        )
-        return [PageState(*row) for row in rows]
-
-    def history(self, url: str) -> list[Version]:
-        page = self.page(url)
-        rows = self.db.query(
-            "SELECT * FROM versions WHERE page_id = ? ORDER BY number", [page.id]
-        )
-        return [_version_of(page.url, row) for row in rows]
-
-    def version(self, url: str, number: int | None = None) -> Version:
-        page = self.page(url)
-        number = page.latest_version if number is None else number
-        if number < 0:
-            number = page.latest_version + 1 + number
-        row = self._version_row(self.conn, page.id, number)
-        if row is None:
-            raise NotFound(f"{page.url}: no version {number} (latest is {page.latest_version})")
-        return _version_of(page.url, row)
-
-    def version_at(self, url: str, moment: datetime) -> Version:
-        """The version that was current at ``moment``."""
-        page = self.page(url)
-        row = self.conn.execute(
-            "SELECT number FROM versions WHERE page_id = ? AND captured_at <= ?"
-            " ORDER BY number DESC LIMIT 1",
-            (page.id, iso(moment)),
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"{page.url}: no version captured by {iso(moment)}")
-        return self.version(page.url, row[0])
-
-    def _latest_hash(self, url: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT v.content_hash FROM pages p JOIN versions v ON v.page_id = p.id"
-            " AND v.number = p.latest_version WHERE p.id = ?",
-            (self._page_id(self.conn, url),),
-        ).fetchone()
-        return None if row is None else row[0]
-
-    def latest_text(self, url: str) -> str | None:
-        page_id = self._require_page(self.conn, url)
-        row = self.conn.execute(
-            "SELECT v.text FROM versions v JOIN pages p ON p.id = v.page_id"
-            " AND v.number = p.latest_version WHERE p.id = ?",
-            (page_id,),
-        ).fetchone()
-        return None if row is None else row[0]
-
-    def fetches(self, url: str, *, limit: int = 50) -> list[dict]:
-        page = self.page(url)
-        return list(
-            self.db.query(
-                "SELECT * FROM fetches WHERE page_id = ? ORDER BY id DESC LIMIT ?", [page.id, limit]
-            )
-        )
-
-    def events(self, url: str) -> list[dict]:
-        page = self.page(url)
-        return list(self.db.query("SELECT * FROM events WHERE page_id = ? ORDER BY id", [page.id]))
-
-    def raw_html(self, sha256: str) -> bytes | None:
-        return blobs.get(self.conn, sha256)
-
     # -- private --------------------------------------------------------------------------
-
-    @staticmethod
-    def _page_id(conn, url: str) -> int | None:
-        row = conn.execute("SELECT id FROM pages WHERE url = ?", (url,)).fetchone()
-        if row is None:
-            row = conn.execute("SELECT page_id FROM aliases WHERE url = ?", (url,)).fetchone()
-        return None if row is None else row[0]
-
-    def _require_page(self, conn, url: str) -> int:
-        page_id = self._page_id(conn, url)
-        if page_id is None:
-            raise NotFound(f"{url}: not tracked")
-        return page_id
 
     @staticmethod
     def _url_of(conn, page_id: int) -> str:
         return conn.execute("SELECT url FROM pages WHERE id = ?", (page_id,)).fetchone()[0]
-
-    def _version_row(self, conn, page_id: int, number: int) -> dict | None:
-        cursor = conn.execute(
-            "SELECT * FROM versions WHERE page_id = ? AND number = ?", (page_id, number)
-        )
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([c[0] for c in cursor.description], row))
 
     @staticmethod
     def _insert_fetch(conn, page_id, fetch: FetchInfo, outcome, version, kind=None, message=None):
@@ -565,42 +368,6 @@ def _earlier_same_content(conn, page_id: int, digest: str, latest: int) -> int |
         (page_id, digest, latest),
     ).fetchone()
     return row[0] if row and row[0] is not None else None
-
-
-def _content_of(row: dict) -> Content:
-    return Content(
-        title=row["title"],
-        authors=tuple(json.loads(row["authors"])),
-        published=row["published"],
-        modified=row["modified"],
-        description=row["description"],
-        canonical_url=row["canonical_url"],
-        text=row["text"],
-    )
-
-
-def _version_of(url: str, row: dict) -> Version:
-    return Version(
-        url=url,
-        number=row["number"],
-        captured_at=row["captured_at"],
-        content=_content_of(row),
-        markdown=row["markdown"],
-        final_url=row["final_url"],
-        sitename=row["sitename"],
-        language=row["language"],
-        changed=tuple(json.loads(row["changed"])),
-        flags=tuple(json.loads(row["flags"])),
-        revert_of=row["revert_of"],
-        words_added=row["words_added"],
-        words_removed=row["words_removed"],
-        extractor=row["extractor"] or "",
-        extractor_version=row["extractor_version"] or "",
-        raw_sha256=row["raw_sha256"],
-        section=row["section"],
-        tags=tuple(json.loads(row["tags"])),
-        encoding=row.get("encoding"),
-    )
 
 
 __all__ = ["Archive", "FailureResult", "PageState", "parse_iso"]
