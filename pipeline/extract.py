@@ -20,9 +20,9 @@ from trafilatura.xml import xmltotxt
 from pipeline.errors import ExtractError
 from pipeline.extract_drop import drop
 from pipeline.extract_fallback import SCRAP_CHARS, flight_article_html, prefer_recall
-from pipeline.metadata import Fallback, choose
+from pipeline.metadata import Fallback, choose, with_body_byline
 from pipeline.metadata_clean import clean_text, fold
-from pipeline.metadata_sources import collect
+from pipeline.metadata_sources import bold_paragraphs, collect
 from pipeline.models import Extracted
 
 __all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extract"]
@@ -81,6 +81,12 @@ def _extract(html: str, *, url: str, final_url: str, drop_selectors: tuple[str, 
     if not text:
         raise ExtractError("the article body is empty", kind="empty")
     meta = choose(sources, Fallback(), url=final_url)
+    byline = None
+    if not meta.authors_personal:
+        meta, byline = with_body_byline(meta, text, bold_paragraphs(tree))
+    if byline is not None:
+        text = _drop_line(text, byline)
+        markdown = _BLANK_LINES.sub("\n\n", _drop_line(markdown, byline))
     # The headline repeated as the body's first line belongs to the title field, not the body.
     heads = {fold(h) for h in [meta.title or "", *sources.h1[:3]] if h.strip()}
     text = _drop_leading(text, heads)
@@ -142,6 +148,15 @@ def _htmldate(tree: object, url: str) -> str | None:
     except Exception:  # htmldate bugs must not lose the article
         return None
     return found if isinstance(found, str) else None
+
+
+def _drop_line(text: str, line: str, *, within: int = 8) -> str:
+    """``text`` without its first line equal to ``line`` (Markdown emphasis ignored) near the top."""
+    lines = text.split("\n")
+    for i, candidate in enumerate(lines[:within]):
+        if candidate.strip().strip("*_ ") == line:
+            return "\n".join(lines[:i] + lines[i + 1 :]).strip("\n")
+    return text
 
 
 def _drop_leading(text: str, heads: set[str], *, strip: str = "") -> str:

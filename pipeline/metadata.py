@@ -6,17 +6,11 @@ also uses); trafilatura's own guesses join them as one more voice. No rule names
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
-from pipeline.metadata_clean import (
-    clean_name,
-    clean_text,
-    date_has_time,
-    format_date,
-    parse_date,
-    split_authors,
-)
+from pipeline.metadata_authors import body_byline, choose_authors
+from pipeline.metadata_clean import clean_text, date_has_time, format_date, parse_date
 from pipeline.metadata_sources import Sources
 from pipeline.metadata_title import choose_title
 
@@ -43,6 +37,8 @@ class Metadata:
     canonical_url: str | None
     section: str | None
     tags: tuple[str, ...]
+    authors_personal: bool = False  # False: the authors are the publisher/an agency, or none
+    site_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,9 +56,10 @@ class Fallback:
 
 def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
     sites = _site_names(src, fb, url)
+    authors = choose_authors(src, fb.author, sites)
     return Metadata(
         title=choose_title(src, fb.title, sites),
-        authors=choose_authors(src, fb, sites),
+        authors=authors.names,
         published=choose_date(_published_candidates(src, fb)),
         modified=choose_date(_modified_candidates(src)),
         description=_first_text(_jsonld_values(src, "description") + _meta(src, "og:description", "description", "twitter:description") + [fb.description]),
@@ -71,76 +68,23 @@ def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
         canonical_url=_canonical(src, url),
         section=_first_text(_jsonld_values(src, "articleSection") + _meta(src, "article:section") + list(fb.categories[:1])),
         tags=_tags(src, fb),
+        authors_personal=authors.personal,
+        site_names=tuple(sites),
     )
 
 
-# --- authors ---------------------------------------------------------------------------------
+def with_body_byline(meta: Metadata, text: str, printed: set[str]) -> tuple[Metadata, str | None]:
+    """When no person was named, names printed as a bold early body line become the authors.
 
-
-def choose_authors(src: Sources, fb: Fallback, sites: list[str]) -> tuple[str, ...]:
-    persons, orgs = _jsonld_authors(src, sites)
-    if persons:
-        return tuple(persons)
-    # Byline-like elements are the noisiest voice (related-article teasers share the class):
-    # only the first one that yields a name is used, and before the organisations only when
-    # it reads as a personal name rather than initials or an agency code.
-    byline = next((names for v in src.bylines if (names := _names(v, sites))), [])
-    for group in (
-        [n for v in _meta(src, "author", "article:author", "dc.creator", "parsely-author", "sailthru.author") for n in _names(v, sites)],
-        [n for v in src.itemprop_authors for n in _names(v, sites)],
-        [n for n in byline if _looks_personal(n)],
-        orgs,
-        byline,
-        _names(fb.author.replace(";", ",") if fb.author else None, sites),
-    ):
-        if group:
-            return tuple(dict.fromkeys(group))
-    return ()
-
-
-def _looks_personal(name: str) -> bool:
-    """Two or more words, or a name in a script written without spaces (CJK, Hangul)."""
-    return len(name.split()) >= 2 or any("\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in name)
-
-
-def _names(value: str | None, sites: list[str]) -> list[str]:
-    if not value or value.lstrip().lower().startswith(("http:", "https:", "/")):
-        return []
-    lowered = value.lower()
-    if any("." in s and s.lower() in lowered for s in sites):
-        return []  # "Example News (www.example.com)": the publisher, not a person
-    return split_authors(value, sites)
-
-
-def _jsonld_authors(src: Sources, sites: list[str]) -> tuple[list[str], list[str]]:
-    persons: list[str] = []
-    orgs: list[str] = []
-    for obj in src.jsonld[:3]:
-        value = obj.get("author") or obj.get("creator")
-        for item in (value if isinstance(value, list) else [value])[:30]:
-            if isinstance(item, dict) and "@id" in item and len(item) <= 2:
-                item = src.jsonld_ids.get(item["@id"], item)
-            if isinstance(item, str):
-                persons.extend(_names(item, sites))
-            elif isinstance(item, dict):
-                name = item.get("name")
-                if not isinstance(name, str):
-                    given, family = item.get("givenName"), item.get("familyName")
-                    name = " ".join(p for p in (given, family) if isinstance(p, str)) or None
-                if name is None:
-                    continue
-                types = item.get("@type")
-                types = types if isinstance(types, list) else [types]
-                if any(isinstance(t, str) and "Organization" in t for t in types):
-                    if (org := clean_text(name, limit=120)):
-                        orgs.append(org)
-                elif (person := clean_name(name, sites)):
-                    persons.append(person)
-                elif (org := clean_text(name, limit=120)):
-                    orgs.append(org)  # a "Person" named like the site is the publisher
-        if persons or orgs:
-            break
-    return list(dict.fromkeys(persons)), orgs
+    Returns the metadata and the byline line found (for the caller to drop from the body).
+    """
+    if meta.authors_personal:
+        return meta, None
+    found = body_byline(text, list(meta.site_names), printed)
+    if found is None:
+        return meta, None
+    names, line = found
+    return replace(meta, authors=names, authors_personal=True), line
 
 
 # --- dates -----------------------------------------------------------------------------------

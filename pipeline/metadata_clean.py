@@ -124,8 +124,19 @@ _AUTHOR_SPLIT = re.compile(
 _NOT_A_NAME = re.compile(
     r"https?:|www\.|@|\d{2,}|\b(?:updated|published|aktualisiert|veröffentlicht|min read|"
     r"minutes?|hours?|ago|staff|correspondent|editor|reporter|redakteur|redaktion|"
-    r"journalist|contributor|writer|columnist|photographer|news desk|newsroom|am|pm)\b",
+    r"journalist|contributor|writer|columnist|photographer|news desk|newsroom|am|pm|"
+    # share buttons and social links sit in the same byline boxes
+    r"twitter|facebook|instagram|linkedin|whatsapp|telegram|pinterest|reddit|youtube|tiktok|"
+    r"e-?mail|share|print|follow|comments?)\b",
     re.I,
+)
+# A credit line, not a byline: "(Image: Getty Images/iStockphoto)", "Foto: dpa".
+_CREDIT = re.compile(r"^\W*(?:images?|photos?|fotos?|bild(?:er)?|pictures?|credits?|quelle|source|grafik|video)\s*:", re.I)
+# "Jane Doe in Kyiv": a dateline place after the name.
+_IN_PLACE = re.compile(r"^(\S.*?\S)\s+(?:in|aus|à)\s+[A-ZÀ-ÖØ-Þ][\w.'\u2019-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w.'\u2019-]*){0,2}$")
+# Job titles written after a name in Korean, Japanese and Chinese bylines ("홍길동 기자 외 1명").
+_CJK_ROLE = re.compile(
+    r"\s*(?:선임기자|기자|특파원|논설위원|객원기자|記者|特派員|編集委員|論説委員|通信員|报道|記)(?:\s*외\s*\d+\s*명)?$"
 )
 _ROLE_TAIL = re.compile(
     r"\s*(?:,|\s-\s|\s\u2013\s|\s\u2014\s|\()\s*(?:[^,()]*\b(?:correspondent|editor|reporter|"
@@ -140,10 +151,13 @@ def split_authors(value: str, site_names: list[str] = ()) -> list[str]:
     text = clean_text(value, limit=500)
     if not text or re.match(r"(?:https?:|www\.|/)", text, re.I):
         return []
+    if _CREDIT.match(text):
+        return []
     text = _BY.sub("", text)
     text = _ROLE_TAIL.sub("", text)
     names: list[str] = []
     for part in _AUTHOR_SPLIT.split(text):
+        part = _IN_PLACE.sub(r"\1", part.strip())
         name = clean_name(part, site_names)
         if name and name not in names:
             names.append(name)
@@ -156,6 +170,7 @@ def clean_name(value: str, site_names: list[str] = ()) -> str | None:
     if not name:
         return None
     name = _BY.sub("", name).strip(" .,:;|-\u2013\u2014()[]\"'")
+    name = _CJK_ROLE.sub("", name)
     if _BY.match(name + " "):  # a bare "By"/"Von" left over from a split byline
         return None
     if len(name) < 2 or len(name) > 80 or _NOT_A_NAME.search(name):

@@ -34,6 +34,7 @@ class Sources:
     times: list[tuple[str, bool]] = field(default_factory=list)  # (datetime attr, is-pubdate)
     bylines: list[str] = field(default_factory=list)
     itemprop_authors: list[str] = field(default_factory=list)
+    labelled_authors: list[str] = field(default_factory=list)  # "<b>Author</b> Jane Doe"
     canonical: str | None = None
     lang: str | None = None
 
@@ -138,12 +139,23 @@ _BODY_NODES = etree.XPath(
     " | //a[contains(@rel, 'author')]"
     " | //*[self::a or self::span or self::div or self::p or self::address or self::li]"
     "[contains(@class, 'uthor') or contains(@class, 'yline') or contains(@class, 'utor') or contains(@class, 'riter')]"
+    " | //*[self::strong or self::b or self::dt or self::th]"
+    "[contains(translate(., 'AUTHOR', 'author'), 'autor') or contains(translate(., 'AUTHOR', 'author'), 'author')"
+    " or contains(translate(., 'AUTEUR', 'auteur'), 'auteur')]"
 )
+# The label itself, in the languages of the larger news markets: "Autorin/Autor", "Author:".
+_AUTHOR_LABEL = re.compile(r"(?:autor(?:in|en|e|i)?|authors?|auteur(?:e|s)?)(?:\s*/\s*autor(?:in)?)?\s*:?", re.I)
 
 
 def _read_body(tree: etree._Element, src: Sources) -> None:
     for el in _BODY_NODES(tree):
         tag = el.tag
+        if tag in ("strong", "b", "dt", "th"):
+            if len(src.labelled_authors) < 5 and _AUTHOR_LABEL.fullmatch(_TEXT_OF(el).strip()):
+                value = _labelled_value(el)
+                if value:
+                    src.labelled_authors.append(value)
+            continue
         if tag == "h1":
             text = _TEXT_OF(el)
             if text.strip() and len(src.h1) < 10:
@@ -174,3 +186,26 @@ def _itemprop_name(el: etree._Element) -> str:
         if (child.get("itemprop") or "").lower() == "name":
             return child.get("content") or _TEXT_OF(child)
     return el.get("content") or _TEXT_OF(el)
+
+
+def _labelled_value(label: etree._Element) -> str | None:
+    """The text right after a label: its tail, else the next sibling's text (a <dd>, a <td>)."""
+    value = (label.tail or "").strip(" :\t\n")
+    if not value:
+        nxt = label.getnext()
+        value = _TEXT_OF(nxt).strip() if nxt is not None else ""
+    return value if 1 < len(value) < 200 else None
+
+
+# A paragraph whose whole text is one bold run: how many sites print a byline inside the body.
+_BOLD_PARAGRAPHS = etree.XPath("//p[count(*) = 1][strong or b][normalize-space(.) = normalize-space(*)]")
+
+
+def bold_paragraphs(tree: etree._Element, limit: int = 50) -> set[str]:
+    """Whitespace-normalised texts of bold-only paragraphs (read lazily: few pages need it)."""
+    out: set[str] = set()
+    for el in _BOLD_PARAGRAPHS(tree)[:limit]:
+        text = " ".join(_TEXT_OF(el).split())
+        if 1 < len(text) < 200:
+            out.add(text)
+    return out

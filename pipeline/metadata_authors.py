@@ -1,0 +1,155 @@
+"""Choose the article's authors among JSON-LD, <meta>, itemprop, labelled and byline voices.
+
+Persons first, in order of trust; the publisher or an agency (a JSON-LD Organization, or a
+"Person" named like the site) only when no person is named anywhere. A byline printed as the
+first lines of the body ("**Jane Doe / John Roe**") is read by extract.py through
+body_byline(), and only when this module found no person.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.metadata_clean import clean_name, clean_text, fold, split_authors
+from pipeline.metadata_sources import Sources
+
+__all__ = ["Authors", "body_byline", "choose_authors", "looks_personal"]
+
+_META_KEYS = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+_BY_MARKER = re.compile(r"^\W*(?:by|von|par|por|door|av|af|di|przez|autor|author)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Authors:
+    names: tuple[str, ...]
+    personal: bool  # False: the publisher, an agency, or nothing
+
+
+def choose_authors(src: Sources, fallback_author: str | None, sites: list[str]) -> Authors:
+    persons, orgs = _jsonld_authors(src, sites)
+    if persons:
+        return Authors(tuple(persons), True)
+    for group in (
+        [n for v in _meta(src, *_META_KEYS) for n in _names(v, sites)],
+        [n for v in src.itemprop_authors for n in _names(v, sites)],
+        [n for v in src.labelled_authors for n in _names(v, sites)],
+        _byline_persons(src.bylines, sites),
+    ):
+        if group:
+            return Authors(tuple(dict.fromkeys(group)), any(looks_personal(n) for n in group))
+    # Byline-like elements are the noisiest voice (teasers share the class): only the first one
+    # that yields a name, and only after the organisations.
+    byline = next((names for v in src.bylines if (names := _names(v, sites))), [])
+    fallback = _names(fallback_author.replace(";", ",") if fallback_author else None, sites)
+    for group in (orgs, byline, fallback):
+        if group:
+            return Authors(tuple(dict.fromkeys(group)), False)
+    return Authors((), False)
+
+
+def looks_personal(name: str) -> bool:
+    """Two or more words, or a name in a script written without spaces (CJK, Hangul)."""
+    return len(name.split()) >= 2 or any("\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in name)
+
+
+# Lower-case name particles: "Ursula von der Leyen", "Luiz Inácio Lula da Silva".
+_PARTICLES = {"von", "van", "der", "den", "de", "du", "da", "das", "dos", "di", "del", "della", "la", "le", "bin", "al", "el", "ten", "ter", "y", "e"}
+
+
+def _printed_name(name: str) -> bool:
+    """Looks like a personal name as printed in a byline: capitalised words (or all caps)."""
+    if not looks_personal(name):
+        return False
+    return all(not w[0].islower() or w in _PARTICLES for w in name.split())
+
+
+def _byline_persons(bylines: list[str], sites: list[str]) -> list[str]:
+    """Personal names from the first byline that has any, preferring one that says "By"."""
+    found = [(bool(_BY_MARKER.match(v)), names) for v in bylines[:20] if (names := [n for n in _names(v, sites) if _printed_name(n)])]
+    marked = [names for by, names in found if by]
+    return (marked or [names for _by, names in found] or [[]])[0]
+
+
+# A byline paragraph: names only (capitalised words, maybe all caps), joined by "/", "," or "and".
+_NAME_WORD = r"[^\W\d_][\w'\u2019.\-]*"
+_BODY_BYLINE = re.compile(rf"^(?:{_NAME_WORD}\s+){{1,3}}{_NAME_WORD}(?:\s*(?:/|,|&|\band\b)\s*(?:{_NAME_WORD}\s+){{1,3}}{_NAME_WORD})*$")
+_MAX_BODY_BYLINE = 80
+
+
+def body_byline(text: str, sites: list[str], printed: set[str], *, lines: int = 3) -> tuple[tuple[str, ...], str] | None:
+    """Names printed as a bold paragraph among the first body lines, and that line; or None.
+
+    ``printed`` holds the page's bold-only paragraphs (metadata_sources.bold_paragraphs).
+    """
+    for line in text.split("\n", lines)[:lines]:
+        line = " ".join(line.split())
+        if len(line) > _MAX_BODY_BYLINE or line not in printed or not _BODY_BYLINE.match(line):
+            continue
+        names = [n for n in split_authors(line, sites) if _printed_name(n)]
+        if names:
+            return tuple(names), line
+    return None
+
+
+def _names(value: str | None, sites: list[str]) -> list[str]:
+    if not value or value.lstrip().lower().startswith(("http:", "https:", "/")):
+        return []
+    lowered = value.lower()
+    if any("." in s and s.lower() in lowered for s in sites):
+        return []  # "Example News (www.example.com)": the publisher, not a person
+    return [n for n in split_authors(value, sites) if not _publisher_account(n, sites)]
+
+
+def _jsonld_authors(src: Sources, sites: list[str]) -> tuple[list[str], list[str]]:
+    persons: list[str] = []
+    orgs: list[str] = []
+    for obj in src.jsonld[:3]:
+        value = obj.get("author") or obj.get("creator")
+        for item in (value if isinstance(value, list) else [value])[:30]:
+            if isinstance(item, dict) and "@id" in item and len(item) <= 2:
+                item = src.jsonld_ids.get(item["@id"], item)
+            if isinstance(item, str):
+                persons.extend(_names(item, sites))
+            elif isinstance(item, dict):
+                _one_jsonld_author(item, sites, persons, orgs)
+        if persons or orgs:
+            break
+    return list(dict.fromkeys(persons)), orgs
+
+
+def _one_jsonld_author(item: dict, sites: list[str], persons: list[str], orgs: list[str]) -> None:
+    name = item.get("name")
+    if not isinstance(name, str):
+        given, family = item.get("givenName"), item.get("familyName")
+        name = " ".join(p for p in (given, family) if isinstance(p, str)) or None
+    if name is None:
+        return
+    types = item.get("@type")
+    types = types if isinstance(types, list) else [types]
+    org = clean_text(name, limit=120)
+    if any(isinstance(t, str) and "Organization" in t for t in types) or _publisher_account(org, sites):
+        if org:
+            orgs.append(org)
+    elif person := clean_name(name, sites):
+        persons.append(person)
+    elif org:
+        orgs.append(org)  # a "Person" named like the site is the publisher
+
+
+_ACCOUNT_WORDS = {"staff", "team", "desk", "newsroom", "redaktion", "admin", "editor", "editors", "online", "digital", "web"}
+
+
+def _publisher_account(name: str | None, sites: list[str]) -> bool:
+    """A CMS account named after the site ("Example D", "Example Newsroom"), not a person."""
+    if not name:
+        return False
+    words = re.findall(r"\w+", fold(name))
+    site_words = {w for s in sites for w in re.findall(r"\w+", fold(s)) if len(w) >= 4}
+    if not any(w in site_words for w in words):
+        return False
+    return all(w in site_words or len(w) <= 2 or w in _ACCOUNT_WORDS for w in words)
+
+
+def _meta(src: Sources, *keys: str) -> list[str]:
+    return [v for k in keys for v in src.meta.get(k, ())]
