@@ -70,6 +70,8 @@ class VersionDiff:
     blocks: tuple[Block, ...]
     ops: tuple[WordOp, ...]
     title: str | None = None  # the newer version's title (or the older one's), for headings
+    to_flags: tuple[str, ...] = ()  # the newer version's flags (minor, revert, identical)
+    to_revert_of: int | None = None
 
 
 def _pair_score(shared: int, size_a: int, size_b: int) -> float:
@@ -268,5 +270,7 @@ def diff_versions(old: Version, new: Version) -> VersionDiff:
         blocks=blocks,
         ops=ops,
         title=new.content.title or old.content.title,
+        to_flags=new.flags,
+        to_revert_of=new.revert_of,
     )
 

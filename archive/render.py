@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from archive.article import flags_label, human_time
 from archive.diff import Block, VersionDiff, WordOp
 from archive.render_html import elide, render_html
 
@@ -72,10 +73,12 @@ def _skipped(count: int) -> str:
 def render_text(diff: VersionDiff, *, color: bool, context: int | None = 1) -> str:
     """A word diff for people: header, metadata before/after, then the body with context."""
     marks = _Marks(color)
+    flags = flags_label(diff.to_flags, diff.to_revert_of)
     lines = [
         marks.style("bold", _safe(diff.url)),
-        f"version {diff.from_version} ({diff.from_captured_at}) \u2192 "
-        f"version {diff.to_version} ({diff.to_captured_at})",
+        f"version {diff.from_version} ({human_time(diff.from_captured_at)}) \u2192 "
+        f"version {diff.to_version} ({human_time(diff.to_captured_at)})"
+        + (f" [{flags}]" if flags else ""),
     ]
     if not diff.changed and all(op.op == "equal" for op in diff.ops):
         lines.append("No changes.")
@@ -89,7 +92,8 @@ def render_text(diff: VersionDiff, *, color: bool, context: int | None = 1) -> s
         after = (marks.inserted(new) if color else _safe(new)) if new else "(none)"
         lines += [f"  before: {before}", f"  after:  {after}"]
     body: list[str] = []
-    for item in elide(diff.blocks, context):
+    body_changed = any(block.kind != "equal" for block in diff.blocks)
+    for item in elide(diff.blocks, context) if body_changed else ():
         if isinstance(item, int):
             body.append(marks.style("dim", _skipped(item)))
         else:

@@ -191,3 +191,19 @@ def test_html_side_by_side_splits_word_changes():
     # left cell keeps only the deletion, right cell only the insertion
     assert '<div class="cell"><p>Unchanged paragraph number 5 about the <del>city</del>.</p></div>' in side
     assert '<div class="cell"><p>Unchanged paragraph number 5 about the <ins>village</ins>.</p></div>' in side
+
+
+def test_text_title_only_change_has_no_body_section_and_readable_times():
+    out = render_text(_diff(STEADY, STEADY, new_title="Council rejects budget"), color=False)
+    assert "version 1 (2025-01-20 10:00 UTC) \u2192 version 2 (2025-01-21 08:30 UTC)" in out
+    assert "title:" in out and "text:" not in out and "unchanged paragraph" not in out
+
+
+def test_text_header_names_the_newer_versions_flags():
+    from dataclasses import replace
+
+    old = _version(2, Content(title="T", text="A b."), "2025-01-20T10:00:00Z")
+    new = replace(_version(3, Content(title="T", text="A b!"), "2025-01-21T10:00:00Z"),
+                  flags=("minor", "revert"), revert_of=1)
+    first_line = render_text(diff_versions(old, new), color=False).splitlines()[1]
+    assert first_line.endswith("[minor, revert of v1]")
