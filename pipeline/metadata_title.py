@@ -28,41 +28,57 @@ def choose_title(src: Sources, fallback_title: str | None, sites: list[str]) -> 
     voices = title_voices(src, fallback_title, sites)
     if not voices:
         return None
-    return _trim_by_agreement(voices[0], voices[1:], sites)
+    best = voices[0][1]
+    # og:title and the JSON-LD headline are both the publisher's declared headline: when they
+    # agree, that is the headline, even if a shorter <h1> or <title> leaves a clause out.
+    declared = [fold(text) for source, text in voices if source in ("og", "jsonld")]
+    if len(declared) == 2 and declared[0] == declared[1]:
+        return best
+    return _trim_by_agreement(best, [text for _source, text in voices[1:]], sites)
 
 
-def title_voices(src: Sources, fallback_title: str | None, sites: list[str]) -> list[str]:
-    raw: list[object] = list(src.meta.get("og:title", ())[:1])
+def title_voices(src: Sources, fallback_title: str | None, sites: list[str]) -> list[tuple[str, str]]:
+    """(source, cleaned text) for every title voice, in order of trust."""
+    raw: list[tuple[str, object]] = [("og", v) for v in src.meta.get("og:title", ())[:1]]
     for obj in src.jsonld[:3]:
         value = obj.get("headline") or obj.get("name")
-        raw.append(value[0] if isinstance(value, list) and value else value)
+        raw.append(("jsonld", value[0] if isinstance(value, list) and value else value))
         break
-    raw += list(src.meta.get("headline", ())[:1]) + src.h1[:1]
-    raw += list(src.meta.get("twitter:title", ())[:1]) + [src.title_tag, fallback_title]
+    raw += [("meta", v) for v in src.meta.get("headline", ())[:1]] + [("h1", v) for v in src.h1[:1]]
+    raw += [("twitter", v) for v in src.meta.get("twitter:title", ())[:1]]
+    raw += [("title", src.title_tag), ("fallback", fallback_title)]
     site_keys = {fold(s) for s in sites}
-    voices: list[str] = []
-    for value in raw:
+    voices: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for source, value in raw:
         text = clean_text(value, limit=MAX_TITLE, keep_soft_hyphens=True)
         if not text or len(text) < 4:
             continue
         text = strip_site_affixes(text, sites)
-        if fold(text) not in site_keys and text not in voices:
-            voices.append(text)
+        if fold(text) not in site_keys and (source in ("og", "jsonld") or text not in seen):
+            voices.append((source, text))
+            seen.add(text)
     return voices
 
 
 def _trim_by_agreement(best: str, others: list[str], sites: list[str]) -> str:
-    parts = {fold(p) for p in title_segments(best)[1:]}
+    """The winner, or the part of it that another voice confirms is the headline proper.
+
+    The part keeps the winner's own characters (its quotes, its dashes): the other voice
+    only shows where the furniture starts.
+    """
+    parts = {fold(p): p for p in reversed(title_segments(best)[1:])}
     best_key = fold(best)
     for other in others:
         key = fold(other)
         if not key or key == best_key:
             continue
         if key in parts and len(other) >= 0.4 * len(best):
-            return other
+            return parts[key]
         low, other_low = best.casefold(), other.casefold()
         if low.startswith(other_low) and _is_furniture_tail(low[len(other_low) :], sites):
-            return other
+            # casefold may change lengths (ß -> ss): slice only when it did not
+            return best[: len(other)].rstrip() if len(low) == len(best) and len(other_low) == len(other) else other
     return best
 
 

@@ -268,3 +268,24 @@ def test_cleaners():
     assert strip_site_affixes("Story title - Politik - Example", ["Example"]) == "Story title - Politik"
     assert strip_site_affixes("Example | Story title", ["Example"]) == "Story title"
     assert strip_site_affixes("Story title | 28.04.2023", []) == "Story title"
+
+
+def test_trimmed_title_keeps_the_winners_own_typography():
+    head = (
+        '<meta property="og:title" content="Roommate talks to Kohberger\'s lawyers | Example | by Jane Doe">'
+        '<meta property="og:site_name" content="Example">'
+    )
+    art = {"@type": "NewsArticle", "headline": "Roommate talks to Kohberger\u2019s lawyers"}
+    assert meta_of(page(head + jsonld(art))).title == "Roommate talks to Kohberger's lawyers"
+
+
+def test_og_and_jsonld_agreeing_on_a_long_title_outvote_a_shorter_h1():
+    long = "Forest fires in the south! Latest situation - Current news"
+    art = {"@type": "NewsArticle", "headline": long}
+    head = f'<meta property="og:title" content="{long}">' + jsonld(art)
+    assert meta_of(page(head, "<h1>Forest fires in the south! Latest situation</h1>")).title == long
+    # Without the JSON-LD headline agreeing, the <h1> shows the tail is furniture.
+    head = f'<meta property="og:title" content="{long}">'
+    assert meta_of(page(head, "<h1>Forest fires in the south! Latest situation</h1>")).title == (
+        "Forest fires in the south! Latest situation"
+    )
