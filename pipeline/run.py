@@ -19,6 +19,7 @@ from archive.db import utcnow
 from archive.store import PageState
 
 from .config import Config
+from .errors import FetchError
 from .discovery import discover_new_pages
 from .politeness import HostGate
 from .session import PageOutcome, Session, wait_all
@@ -90,6 +91,7 @@ class Engine:
         self._pool_factory = pool_factory or ExtractorPool
         self._robots: dict = {}  # host -> RobotsRules, for the life of this engine (one run)
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._robots_failures: dict[str, FetchError] = {}  # host -> why robots.txt was unreachable
         self._stopped = False
         self._session: Session | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -237,13 +237,17 @@ class Session:
             return
         rules = await self._robots_for(HostGate.host_of(url))
         if not robots.allowed(rules, url, self.config.fetch.user_agent):
-            if rules.mode == "disallow_all" and rules.status != 429 and (
-                rules.status is None or rules.status >= 500
-            ):
-                why = "unreachable" if rules.status is None else f"answered {rules.status}"
+            failure = self.engine._robots_failures.get(HostGate.host_of(url))
+            if failure is not None and rules.status is None:
+                # The host did not answer at all: say that, with the fetch's own kind.
+                raise FetchError(
+                    f"robots.txt could not be read ({failure}); not crawling until it can be",
+                    kind=failure.kind, url=url,
+                )
+            if rules.mode == "disallow_all" and rules.status is not None and rules.status >= 500:
                 raise BlockedError(
-                    f"robots.txt {why}; RFC 9309 says not to crawl until it can be read",
-                    kind="robots", url=url,
+                    f"robots.txt answered {rules.status}; RFC 9309 says not to crawl until it"
+                    " can be read", kind="robots", url=url,
                 )
             raise BlockedError("disallowed by robots.txt", kind="robots", url=url)
 
@@ -268,6 +272,8 @@ class Session:
                     # too_large still had a 2xx: RFC 9309 says parse what fits; we have none of
                     # it, so treat it like 4xx rather than blocking a whole site.
                     status = 404 if exc.kind in ("too_large", "content_type") else exc.status
+                    if status is None:
+                        self.engine._robots_failures[host] = exc
                 rules = cache[host] = robots.rules_from_response(status, body)
         delay = robots.crawl_delay(rules, self.config.fetch.user_agent,
                                    cap=self.config.fetch.crawl_delay_cap)

@@ -39,11 +39,15 @@ def test_robots_rules_per_host(site, tmp_path, capsys):
 
     summary = run_json(config, capsys)
     assert summary["new_versions"] == 2
-    assert summary["errors_by_kind"] == {"robots": 3}
+    # An unreachable robots.txt blocks the host too, reported as what it is: a connect error.
+    assert summary["errors_by_kind"] == {"connect": 1, "robots": 2}
     assert site.hits(0, "/private/a") == []  # never requested
     assert site.hits(2, "/a") == []
     assert {url: last_error(tmp_path, url) for url in (private, public, no_robots, broken, dead)} \
-        == {private: "robots", public: None, no_robots: None, broken: "robots", dead: "robots"}
+        == {private: "robots", public: None, no_robots: None, broken: "robots", dead: "connect"}
+    with Archive(tmp_path / "archive.db") as archive:
+        (row,) = archive.fetches(dead)
+    assert row["error_message"].startswith("robots.txt could not be read (")
 
     # Cached per host per run: host 0 served two pages from one robots.txt request.
     assert [len(site.hits(h, "/robots.txt")) for h in range(3)] == [1, 1, 1]
