@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS pages (
     url TEXT NOT NULL UNIQUE,
     added_at TEXT NOT NULL,
     source TEXT,
-    state TEXT NOT NULL DEFAULT 'active',      -- active | retired | gone
+    state TEXT NOT NULL DEFAULT 'active',      -- active | retired | gone | removed
     next_check_at TEXT,                         -- NULL: checked only on demand
     last_checked_at TEXT,
     last_change_at TEXT,
@@ -113,7 +113,7 @@ CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
     page_id INTEGER NOT NULL REFERENCES pages (id),
     at TEXT NOT NULL,
-    kind TEXT NOT NULL,      -- gone | back | retired | reextracted
+    kind TEXT NOT NULL,      -- gone | back | retired | removed | tracked | reextracted
     detail TEXT
 );
 CREATE INDEX IF NOT EXISTS events_page ON events (page_id, id);

@@ -57,10 +57,22 @@ class Archive(ArchiveReader):
     # -- tracking -------------------------------------------------------------------------
 
     def track(self, url: str, *, source: str | None = None, now: datetime | None = None) -> bool:
-        """Start tracking ``url`` (due at once). Returns False when it, or an alias, is known."""
+        """Start tracking ``url`` (due at once). Returns False when it, or an alias, is known.
+
+        Tracking a page that was removed by hand brings it back (it was asked for again);
+        discovery (a ``feed:`` source) never does.
+        """
         moment = iso(now or utcnow())
         with transaction(self.db, self.path) as conn:
-            if page_id_of(conn, url) is not None:
+            known = page_id_of(conn, url)
+            if known is not None:
+                state = conn.execute("SELECT state FROM pages WHERE id = ?", (known,)).fetchone()[0]
+                if state == "removed" and not (source or "").startswith("feed:"):
+                    conn.execute(
+                        "UPDATE pages SET state = 'active', next_check_at = ? WHERE id = ?",
+                        (moment, known),
+                    )
+                    self._event(conn, known, "tracked", "tracked again after removal")
                 return False
             conn.execute(
                 "INSERT INTO pages (url, added_at, source, next_check_at) VALUES (?, ?, ?, ?)",
@@ -124,13 +136,20 @@ class Archive(ArchiveReader):
                 return self._url_of(conn, other_id)
             return url
 
-    def remove(self, url: str) -> None:
-        """Stop checking a page on schedule; its history stays."""
+    def remove(self, url: str) -> int:
+        """Stop checking a page at all (`run --all` skips it too); its history stays.
+
+        Returns the number of versions kept.
+        """
         with transaction(self.db, self.path) as conn:
             page_id = require_page(conn, url)
             conn.execute(
-                "UPDATE pages SET state = 'retired', next_check_at = NULL WHERE id = ?", (page_id,)
+                "UPDATE pages SET state = 'removed', next_check_at = NULL WHERE id = ?", (page_id,)
             )
+            self._event(conn, page_id, "removed", "no longer checked")
+            return conn.execute(
+                "SELECT latest_version FROM pages WHERE id = ?", (page_id,)
+            ).fetchone()[0]
 
     # -- recording checks -----------------------------------------------------------------
 

@@ -165,6 +165,19 @@ def run(ctx, check_all, limit, max_runtime, no_discover, wait, as_json, verbose)
 # -- reading commands ----------------------------------------------------------------------
 
 
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.pass_context
+def remove(ctx, urls) -> None:
+    """Stop checking pages (also in `run --all`); their history stays in the archive."""
+    with _open(_config(ctx), write=True) as archive:
+        keys = [_resolve(archive, url) for url in urls]
+        for key in keys:
+            kept = archive.remove(key)
+            kept_text = "1 version stays" if kept == 1 else f"{kept} versions stay"
+            click.echo(f"{key}: no longer checked; its {kept_text} in the archive")
+
+
 @cli.command(name="list")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most N pages.")
 @click.option("--json", "as_json", is_flag=True)
@@ -191,7 +204,8 @@ def list_pages(ctx, limit, as_json) -> None:
 def _page_lines(page) -> list[str]:
     """Three lines per page in `archive list`: the URL, the latest version, the schedule."""
     tag = {"retired": "  [retired: checked only by `archive add` or `run --all`]",
-           "gone": "  [gone: 404/410 repeatedly; checked only on demand]"}.get(page.state, "")
+           "gone": "  [gone: 404/410 repeatedly; checked only on demand]",
+           "removed": "  [removed: no longer checked; `archive add` tracks it again]"}.get(page.state, "")
     latest = (f"v{page.latest_version}  {page.title or '(untitled)'}" if page.latest_version
               else "no version yet")
     checked = human_time(page.last_checked_at, seconds=True) or "never"
@@ -407,8 +421,11 @@ def feeds_add(ctx, urls) -> None:
 @click.pass_context
 def feeds_list(ctx, as_json) -> None:
     """Registered feeds with their last check."""
-    with _open(_config(ctx.parent), write=True) as archive:
-        rows = FeedStore(archive).all()
+    config = _config(ctx.parent)
+    rows = []
+    if config.db.exists():  # listing never creates an archive
+        with _open(config) as archive:
+            rows = FeedStore(archive).all()
     if as_json:
         click.echo(json.dumps([r.__dict__ for r in rows], indent=2))
         return

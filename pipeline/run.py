@@ -150,7 +150,8 @@ class Engine:
                 share = None if deadline is None else started + max_runtime * DISCOVERY_SHARE
                 new_pages, discovery_errors = await discover_new_pages(session, deadline=share)
             if check_all:
-                pages = await session.writer.call("pages")  # retired and gone pages too
+                pages = [page for page in await session.writer.call("pages")
+                         if page.state != "removed"]  # retired and gone pages too
                 pages = pages[:limit] if limit else pages
             else:
                 pages = await session.writer.call("due", self.now(), limit=limit)

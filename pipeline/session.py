@@ -202,10 +202,13 @@ class Session:
     def _next_check(self, page: PageState, *, changed: bool, published: str | None = None):
         now = self.now()
         last_change = now if changed else (parse_iso(page.last_change_at) or now)
+        # A page someone added by hand is watched from then on, however old the article:
+        # publication age only retires pages that discovery found.
+        by_hand = page.source in ("cli", "config")
         return next_check_at(
             now=now, last_change_at=last_change,
             first_seen_at=parse_iso(page.added_at) or now,
-            published_at=_parse_published(published or page.published),
+            published_at=None if by_hand else _parse_published(published or page.published),
             settings=self.config.schedule, rng=self.engine.rng,
         )
 

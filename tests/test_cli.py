@@ -224,3 +224,19 @@ def test_unknown_page_and_version_are_one_line_errors(httpserver, cli, article):
     assert code == 1 and "not tracked" in err
     code, _, err = cli("diff", url)
     assert code == 1 and "only one version" in err
+
+
+def test_remove_stops_all_checks_keeps_history_and_add_brings_it_back(httpserver, cli, article):
+    url = serve(httpserver, "/news/fire", article["html"])
+    cli("add", url)
+    code, out, _ = cli("remove", url)
+    assert code == 0 and out.strip() == f"{url}: no longer checked; its 1 version stays in the archive"
+    before = len(httpserver.log)
+    assert cli("run", "--all", "--no-discover")[0] == 0
+    assert len(httpserver.log) == before  # not even `run --all` fetches a removed page
+    assert json.loads(cli("history", url, "--json")[1])[0]["version"] == 1
+    listed = json.loads(cli("list", "--json")[1])
+    assert listed[0]["state"] == "removed"
+    code, out, _ = cli("add", url)
+    assert code == 0 and out.strip() == f"{url}: unchanged (version 1)"
+    assert json.loads(cli("list", "--json")[1])[0]["state"] == "active"

@@ -181,14 +181,20 @@ def test_a_page_never_captured_says_why(cli, httpserver):
                         out.splitlines()[2])
 
 
-def test_list_explains_a_retired_page_and_an_empty_archive(cli, httpserver):
+def test_list_explains_page_states_and_an_empty_archive(cli, httpserver):
     url = serve(httpserver, "/old", corpus_page(GUARDIAN))  # published 2024: past retire_after
     code, out, err = cli("feeds", "list")
     assert code == 0 and out == "" and "archive feeds add URL" in err
+    assert not (cli.config.parent / "archive.db").exists()  # listing feeds made no archive
     assert cli("add", url)[0] == 0
     lines = cli("list")[1].splitlines()
-    assert lines[0] == f"{url}  [retired: checked only by `archive add` or `run --all`]"
-    assert lines[1] == f"  v1  {GUARDIAN_TITLE}"
+    # Added by hand, an old article is still watched (retirement is for discovered pages).
+    assert lines[0] == url and lines[1] == f"  v1  {GUARDIAN_TITLE}"
+    assert "next check" in lines[2]
+    assert cli("remove", url)[0] == 0
+    assert cli("list")[1].splitlines()[0] == (
+        f"{url}  [removed: no longer checked; `archive add` tracks it again]"
+    )
 
 
 def test_a_date_before_the_first_version_names_the_first(cli, httpserver):

@@ -115,12 +115,15 @@ def test_intervals_decay_while_quiet_and_reset_on_change(site, tmp_path):
     assert check_at(minutes=16) == ("same_body", 15 * MIN)
 
 
-def test_old_article_is_retired_and_checked_only_on_demand(site, tmp_path):
+def test_old_article_found_by_discovery_is_retired_and_checked_only_on_demand(site, tmp_path):
     clock = Clock()
     old = (clock.now - timedelta(days=400)).isoformat()
     site.route(0, "/old", Reply(200, article_html("An old story", published=old)))
     url = site.url(0, "/old")
-    config = write_config(tmp_path, pages=[url])
+    site.route(0, "/rss.xml", Reply(200, f"""<?xml version="1.0"?><rss version="2.0"><channel>
+<title>Archive feed</title><item><title>An old story</title><link>{url}</link></item>
+</channel></rss>""", {"Content-Type": "application/rss+xml"}))
+    config = write_config(tmp_path, feeds=[site.url(0, "/rss.xml")])
     assert outcomes(run(config, clock=clock)) == {url: "new_version"}
     with Archive(tmp_path / "archive.db") as archive:
         assert archive.page(url).state == "retired"
@@ -130,6 +133,19 @@ def test_old_article_is_retired_and_checked_only_on_demand(site, tmp_path):
     assert outcomes(run(config, clock=clock, check_all=True)) == {url: "same_body"}
     with Archive(tmp_path / "archive.db") as archive:
         assert [e["kind"] for e in archive.events(url)] == ["retired"]  # not repeated
+
+
+def test_an_old_article_added_by_hand_is_watched_from_then_on(site, tmp_path):
+    clock = Clock()
+    old = (clock.now - timedelta(days=400)).isoformat()
+    site.route(0, "/old", Reply(200, article_html("An old story", published=old)))
+    url = site.url(0, "/old")
+    config = write_config(tmp_path, pages=[url], schedule={"jitter": 0.0})
+    assert outcomes(run(config, clock=clock)) == {url: "new_version"}
+    with Archive(tmp_path / "archive.db") as archive:
+        page = archive.page(url)
+    assert page.state == "active"
+    assert (_parse(page.next_check_at) - clock.now).total_seconds() == 15 * MIN
 
 
 def test_errors_back_off_and_are_reported_once(site, tmp_path):
