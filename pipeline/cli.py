@@ -135,11 +135,7 @@ def run(ctx, check_all, limit, max_runtime, no_discover, wait, as_json, verbose)
     config = _config(ctx)
     _open(config, write=True).close()  # fail on an unusable store before any fetching
     lock = RunLock(config.db)
-    try:
-        acquired = lock.acquire(wait=wait or config.run.lock == "wait")
-    except OSError as exc:  # e.g. ENOSPC writing the pid: one line, not a traceback
-        raise _Fail(f"{lock.path}: cannot take the run lock ({exc.strerror})", EXIT_FAILED) from None
-    if not acquired:
+    if not lock.acquire(wait=wait or config.run.lock == "wait"):  # PalimpsestError(kind=lock)
         click.echo(f"archive: another run is active (pid {lock.holder() or '?'}); exiting", err=True)
         ctx.exit(EXIT_OK)
     try:
@@ -158,8 +154,11 @@ def run(ctx, check_all, limit, max_runtime, no_discover, wait, as_json, verbose)
         click.echo(json.dumps(counts, indent=2))
     elif verbose or sys.stderr.isatty():
         _err(_summary_line(counts))
+    if summary.interrupted:
+        # Stopped by SIGTERM or Ctrl-C: say so, so a stopped run is never mistaken for a clean one.
+        _err(f"stopped by a signal; {summary.not_started} due page(s) left for the next run")
     reported = any(o.outcome == "error" and o.report for o in summary.outcomes)
-    ctx.exit(EXIT_FAILED if reported else EXIT_OK)
+    ctx.exit(EXIT_FAILED if reported or summary.interrupted else EXIT_OK)
 
 
 # -- reading commands ----------------------------------------------------------------------

@@ -89,9 +89,12 @@ def test_sigterm_ends_the_run_quickly_with_nothing_partial(site, tmp_path):
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=30)
     assert time.monotonic() - sent < 10
-    assert process.returncode == 0, err
+    assert process.returncode == 1
+    assert err.strip().splitlines() == [
+        "archive: stopped by a signal; 3 due page(s) left for the next run"
+    ]
     summary = json.loads(out)
-    assert summary["stopped_early"] is True
+    assert summary["stopped_early"] is True and summary["interrupted"] is True
     with Archive(tmp_path / "archive.db") as store:
         for url in slow:
             assert store.page(url).latest_version == 0 and store.fetches(url) == []

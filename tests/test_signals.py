@@ -53,7 +53,8 @@ def test_signal_mid_run_exits_promptly_and_leaves_whole_versions(tmp_path, signu
         took = time.monotonic() - sent
         assert took < GRACE
         assert "Traceback" not in err, err
-        assert proc.returncode != 0 or not err.strip(), (proc.returncode, err)
+        assert proc.returncode == 1, (proc.returncode, err)
+        assert err.strip().splitlines()[-1].startswith("archive: stopped by a signal; ")
 
         db = tmp_path / "archive.db"
         latest = check_archive(db)
