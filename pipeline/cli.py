@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import click
 
@@ -34,7 +33,7 @@ from archive.store import Archive
 from .config import Config, load_config
 from .errors import ConfigError, PalimpsestError, UsageError
 from .lock import RunLock
-from .run import Engine, PageOutcome, RunSummary
+from .run import Engine, PageOutcome
 from .urls import canonical_url
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
