@@ -222,6 +222,16 @@ def score(corpora, outputs) -> dict[str, dict[str, float]]:
     return result
 
 
+def halves(corpora, outs) -> list[str]:
+    """palimpsest on even- and odd-numbered pages: a rule that only fits one half shows here."""
+    rows = ["| palimpsest on | AEB F1 | fundus title | fundus date | fundus authors F1 | fundus body F1 |", "|---|---|---|---|---|---|"]
+    for label, start in (("even pages", 0), ("odd pages", 1)):
+        half = {name: pages[start::2] for name, pages in corpora.items()}
+        s = score(half, {"palimpsest": {name: o[start::2] for name, o in outs.items()}})["palimpsest"]
+        rows.append(f"| {label} | {s['aeb_f1']:.3f} | {s['title']:.3f} | {s['date']:.3f} | {s['authors']:.3f} | {s['body']:.3f} |")
+    return rows
+
+
 def worst(corpora, outs, limit: int = 6) -> list[str]:
     lines = []
     fpages = list(zip(corpora["fundus-dev"], outs["fundus-dev"]))
@@ -259,10 +269,11 @@ def main() -> None:
     scores = score(corpora, outputs)
     ratio = ms["palimpsest"] / ms["trafilatura"]
     sweep_rows = sweep(corpora)
-    write_section("extraction", render(scores, ms, ratio, sweep_rows, worst(corpora, outputs["palimpsest"])))
+    split = halves(corpora, outputs["palimpsest"])
+    write_section("extraction", render(scores, ms, ratio, sweep_rows, worst(corpora, outputs["palimpsest"]), split))
 
 
-def render(scores, ms, ratio, sweep_rows, misses) -> str:
+def render(scores, ms, ratio, sweep_rows, misses, split=()) -> str:
     p = scores["palimpsest"]
     met = lambda ok: "met" if ok else "**not met**"  # noqa: E731
     lines = [
@@ -307,10 +318,18 @@ def render(scores, ms, ratio, sweep_rows, misses) -> str:
         *sweep_rows,
         "",
         "Metadata choices measured on fundus-dev while building (not re-run here): majority voting between "
-        "og:title, JSON-LD headline, <h1>, twitter:title and <title> scored 0.748 on titles; trusting "
-        "og:title first, cleaned by agreement with the other voices, scores as above. JSON-LD authors "
-        "typed Organization are used only when no person is named, as the issue asks; the ground truth "
-        "sometimes lists agencies next to persons (\"SDA\", \"t-online\"), which costs a few pages.",
+        "og:title, JSON-LD headline, <h1>, twitter:title and <title> scored 0.748 on titles; JSON-LD first "
+        "0.819; og:title first, cleaned by agreement with the other voices, scores as above. Where og:title "
+        "and the JSON-LD headline differ after site names are stripped (40 of 127 pages), the truth follows "
+        "og:title on 19, JSON-LD on 18 and neither on 3 — a per-publisher choice that no page-level signal tried here (visible <h1>, breadcrumb "
+        "position, length, URL slug, agreement count) separates better than chance; that split is most "
+        "of the remaining title gap. JSON-LD authors typed Organization are used only when no person is "
+        "named, as the issue asks; the ground truth sometimes lists agencies next to persons "
+        "(\"SDA\", \"t-online\"), which costs a few pages.",
+        "",
+        "### Split halves (overfitting check)",
+        "",
+        *split,
         "",
         "### Worst palimpsest misses (fundus-dev metadata, lowest body F1)",
         "",
