@@ -1,8 +1,9 @@
 """The extract stage: one page's HTML -> Extracted. No I/O.
 
-The HTML is parsed once. trafilatura runs once on that tree (body, plus its own metadata as a
-fallback voice); metadata.py reads JSON-LD, <meta>, <h1>, <time> and bylines from the same tree
-and chooses by agreement. Both the plain text and the Markdown are rendered from the one body tree.
+The HTML is parsed once. trafilatura runs once on that tree for the body (a second pass only
+when the first finds a scrap or nothing: extract_fallback.py); metadata.py reads JSON-LD, <meta>,
+<h1>, <time> and bylines from the same tree and chooses by agreement. Both the plain text and the
+Markdown are rendered from the one body tree.
 """
 
 from __future__ import annotations
