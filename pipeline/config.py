@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
+from .extract_drop import css_to_xpath
 from .schedule import ScheduleSettings, parse_duration
 from .settings import ExtractSettings, FetchSettings
 
@@ -230,6 +231,11 @@ def _sites(path: Path, value) -> tuple[SiteRules, ...]:
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
                 raise ConfigError(f"{path}: {where}.{key} must be a list of strings")
             lists[key] = tuple(items)
+        for selector in lists["drop"]:
+            try:
+                css_to_xpath(selector)
+            except ValueError as exc:
+                raise ConfigError(f"{path}: {where}.drop: bad CSS selector {selector!r}: {exc}") from None
         for pattern in lists["ignore_lines"]:
             try:
                 re.compile(pattern)

@@ -68,6 +68,7 @@ def test_missing_config_uses_defaults(tmp_path, monkeypatch):
         ('[schedule]\nretire_after = "forever"\n', "schedule.retire_after"),
         ('[archive]\ndb = 5\n', "archive.db must be a string"),
         ('[[sites]]\nhost = "x.org"\nignore_lines = ["("]\n', "bad regex"),
+        ('[[sites]]\nhost = "x.org"\ndrop = ["div[[["]\n', "sites[0].drop: bad CSS selector"),
         ('[[sites]]\nhost = "x.org"\ncolour = 1\n', "unknown key 'sites[0].colour'"),
     ],
 )
