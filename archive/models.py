@@ -81,18 +81,18 @@ class Version:
     number: int
     captured_at: str  # ISO 8601 UTC
     content: Content
-    markdown: str
-    final_url: str | None
-    sitename: str | None
-    language: str | None
-    changed: tuple[str, ...]
-    flags: tuple[str, ...]
-    revert_of: int | None
-    words_added: int
-    words_removed: int
-    extractor: str
-    extractor_version: str
-    raw_sha256: str | None
+    markdown: str = ""
+    final_url: str | None = None
+    sitename: str | None = None
+    language: str | None = None
+    changed: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    revert_of: int | None = None
+    words_added: int = 0
+    words_removed: int = 0
+    extractor: str = ""
+    extractor_version: str = ""
+    raw_sha256: str | None = None
     section: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
     encoding: str | None = None

@@ -27,18 +27,6 @@ def _version(number: int, content: Content, captured_at: str = "2025-01-20T10:00
         number=number,
         captured_at=captured_at,
         content=content,
-        markdown="",
-        final_url=None,
-        sitename=None,
-        language=None,
-        changed=(),
-        flags=(),
-        revert_of=None,
-        words_added=0,
-        words_removed=0,
-        extractor="trafilatura",
-        extractor_version="2.3.1",
-        raw_sha256=None,
     )
 
 

@@ -31,18 +31,6 @@ def _version(number: int, title: str, paras: list[str], captured_at: str) -> Ver
         number=number,
         captured_at=captured_at,
         content=Content(title=title, authors=("Jane Doe",), text="\n".join(paras)),
-        markdown="",
-        final_url=None,
-        sitename=None,
-        language=None,
-        changed=(),
-        flags=(),
-        revert_of=None,
-        words_added=0,
-        words_removed=0,
-        extractor="trafilatura",
-        extractor_version="2.3.1",
-        raw_sha256=None,
     )
 
 
