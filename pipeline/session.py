@@ -288,27 +288,41 @@ class Session:
 async def wait_all(tasks: list[asyncio.Task], stop: asyncio.Event,
                    deadline: float | None) -> bool:
     """Wait for ``tasks``; on ``stop``, at ``deadline`` (monotonic) or when one fails, cancel
-    the rest. Returns False when work was cut short by the stop or the deadline."""
-    pending = set(tasks)
-    stop_waiter = asyncio.ensure_future(stop.wait())
-    try:
-        while pending:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            done, pending = await asyncio.wait(
-                pending | {stop_waiter}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            pending.discard(stop_waiter)
-            failed = any(t is not stop_waiter and not t.cancelled() and t.exception()
-                         for t in done)
-            late = deadline is not None and time.monotonic() >= deadline
-            if pending and (stop.is_set() or late or failed):
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
-                return failed  # the caller re-raises a failure; it is not a stop
+    the rest. Returns False when work was cut short by the stop or the deadline.
+
+    Completions are counted by callbacks, so waiting costs O(1) per finished task; calling
+    asyncio.wait on every pending task after each completion was quadratic in a big run.
+    """
+    if not tasks:
         return True
+    remaining = len(tasks)
+    wake = asyncio.Event()
+    failures: list[asyncio.Task] = []
+
+    def finished(task: asyncio.Task) -> None:
+        nonlocal remaining
+        remaining -= 1
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task)
+        if remaining == 0 or failures:
+            wake.set()
+
+    for task in tasks:
+        task.add_done_callback(finished)
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        stop_waiter.cancel()
+        for waiter in waiters:
+            waiter.cancel()
+    pending = [task for task in tasks if not task.done()]
+    if not pending:
+        return True
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return bool(failures)  # the caller re-raises a failure; it is not a stop
 
 
 def _worth_retrying(exc: FetchError) -> bool:
