@@ -329,12 +329,48 @@ def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> sqlite_ut
         raise
 
 
+# Archives up to this size are checked in full on every open for writing (well under a
+# second); larger ones after an unclean stop, and otherwise at most once a day.
+FULL_CHECK_BELOW = 64 * 1024 * 1024
+FULL_CHECK_EVERY = 24 * 3600.0
+
+
 def _check_integrity(db: sqlite_utils.Database, path: Path) -> None:
-    # quick_check reads every page; refuse to touch a damaged file rather than spread damage.
-    row = db.conn.execute("PRAGMA quick_check(1)").fetchone()
+    """Refuse to write to a damaged file rather than spread the damage."""
+    if _full_check_due(db, path):
+        _quick_check(db, path, "PRAGMA quick_check(1)")
+        db.conn.execute(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        db.conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('integrity_checked_at', ?)",
+            (iso(utcnow()),),
+        )
+    elif "pages" in db.table_names():
+        _quick_check(db, path, "PRAGMA quick_check(pages)")  # the table every run reads
+
+
+def _quick_check(db: sqlite_utils.Database, path: Path, pragma: str) -> None:
+    row = db.conn.execute(pragma).fetchone()
     if row is None or row[0] != "ok":
         detail = " ".join((row[0] if row else "no answer").split())  # one line for the CLI
         raise StoreCorrupt(f"{path}: database is corrupt ({detail}); left untouched")
+
+
+def _full_check_due(db: sqlite_utils.Database, path: Path) -> bool:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return True
+    wal = path.with_name(path.name + "-wal")
+    unclean = wal.exists() and wal.stat().st_size > 0  # a writer died, or another is open
+    if size < FULL_CHECK_BELOW or unclean or "meta" not in db.table_names():
+        return True
+    row = db.conn.execute(
+        "SELECT value FROM meta WHERE key = 'integrity_checked_at'"
+    ).fetchone()
+    last = parse_iso(row[0]) if row else None
+    return last is None or (utcnow() - last).total_seconds() > FULL_CHECK_EVERY
 
 
 def _require_schema(db: sqlite_utils.Database, path: Path) -> None:

@@ -254,3 +254,34 @@ def test_bad_config_is_one_line_exit_2(tmp_path):
     line = assert_one_error_line(result.stderr)
     assert result.returncode == 2
     assert str(config) in line and "fetch.timeout" in line
+
+
+def test_large_archives_are_checked_in_full_once_a_day_or_after_an_unclean_stop(
+    tmp_path, monkeypatch
+):
+    import sqlite3 as sqlite
+    import time as clock
+
+    from archive import db as archive_db
+    from archive.store import Archive
+
+    monkeypatch.setattr(archive_db, "FULL_CHECK_BELOW", 0)  # treat this file as large
+    path = tmp_path / "big.db"
+    Archive(path).close()
+
+    def checked_at() -> str:
+        with sqlite.connect(path) as conn:
+            return conn.execute(
+                "SELECT value FROM meta WHERE key = 'integrity_checked_at'"
+            ).fetchone()[0]
+
+    first = checked_at()
+    clock.sleep(1.1)
+    Archive(path).close()
+    assert checked_at() == first  # checked less than a day ago: only the pages table
+    holder = Archive(path)  # an open writer leaves a -wal file, as a killed one would
+    holder.track("https://example.org/a")
+    clock.sleep(1.1)
+    Archive(path).close()
+    holder.close()
+    assert checked_at() > first  # the -wal file made the next open check everything
