@@ -122,11 +122,9 @@ class Engine:
     async def check_urls(self, urls: Iterable[str], *, source: str = "cli") -> RunSummary:
         """`archive add`: track these URLs and check them now; every error is reported."""
         async with Session(self) as session:
-            keys = []
-            for url in urls:
-                await session.writer.call("track", url, source=source, now=self.now())
-                keys.append(await session.writer.call("resolve", url))
-            pages = [await session.writer.call("page", key) for key in dict.fromkeys(keys)]
+            # One transaction for all of them, not three writer round-trips per URL.
+            pages = await session.writer.call("track_many", list(urls), source=source,
+                                              now=self.now())
             return await self._check(session, pages, report_all=True, deadline=None)
 
     async def run(self, *, check_all: bool = False, limit: int | None = None,

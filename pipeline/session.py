@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from archive.db import parse_iso
 from archive.errors import StoreError
-from archive.models import Content, FetchInfo, Snapshot
+from archive.models import FetchInfo, Snapshot
 from archive.store import PageState
 
 from . import robots
@@ -31,6 +31,7 @@ from .reextract import refresh_baseline
 from .schedule import error_backoff, next_check_at, should_report
 from .store_writer import StoreWriter
 from .urls import canonical_url, choose_identity
+from .workers import ExtractorPool, content_of
 
 # Failures worth another attempt inside the same run; others wait for the schedule.
 _TRANSIENT = {"connect", "protocol", "http_status"}
@@ -149,11 +150,20 @@ class Session:
     async def _extract_and_save(self, page: PageState, result: FetchResult, info: FetchInfo):
         url = page.url
         rules = self.config.rules_for(_host(result.final_url))
-        extracted = await self.pool.extract(
-            result.text, url=url, final_url=result.final_url, drop=rules.drop if rules else ()
-        )
+        drop = rules.drop if rules else ()
+        prepared = None
+        if _prepares(self.pool):
+            prepared = await self.pool.prepare(result.body, result.encoding, url=url,
+                                               final_url=result.final_url, drop=drop)
+            extracted = prepared.extracted
+        else:  # a pool that replaces extract() (tests, instrumentation) keeps working
+            extracted = await self.pool.extract(
+                result.text, url=url, final_url=result.final_url, drop=drop
+            )
+        hashes = prepared.hashes if prepared else None
         if rules and rules.ignore_lines:
             extracted = _drop_lines(extracted, rules.ignore_lines)
+            hashes = None  # the worker hashed the lines that are now dropped
         if page.latest_version:
             # An older extractor's baseline would make its own differences look like edits.
             await refresh_baseline(self.pool, self.writer, url)
@@ -169,7 +179,9 @@ class Session:
         if_same = self._next_check(page, changed=False, published=extracted.published)
         if_changed = self._next_check(page, changed=True, published=extracted.published)
         saved = await self.writer.call(
-            "save", snapshot, next_check_at=if_same, next_check_if_changed=if_changed
+            "save", snapshot, next_check_at=if_same, next_check_if_changed=if_changed,
+            packed=prepared.packed if prepared else None, raw_sha256=result.body_sha256,
+            hashes=hashes,
         )
         await self._retire_if(page, key, if_changed if saved.created else if_same)
         if saved.created:
@@ -339,13 +351,14 @@ def _fetch_info(result: FetchResult, started_at: datetime, duration: float) -> F
     )
 
 
+def _prepares(pool) -> bool:
+    """The worker fast path, unless a subclass replaced ``extract`` (it must see every page)."""
+    return isinstance(pool, ExtractorPool) and type(pool).extract is ExtractorPool.extract
+
+
 def _snapshot(key: str, ex: Extracted, result: FetchResult, info: FetchInfo) -> Snapshot:
-    content = Content(
-        title=ex.title, authors=ex.authors, published=ex.published, modified=ex.modified,
-        description=ex.description, canonical_url=ex.canonical_url, text=ex.text,
-    )
     return Snapshot(
-        url=key, content=content, fetch=info, raw_html=result.body, markdown=ex.markdown,
+        url=key, content=content_of(ex), fetch=info, raw_html=result.body, markdown=ex.markdown,
         sitename=ex.sitename, language=ex.language, section=ex.section, tags=ex.tags,
         extractor=ex.extractor, extractor_version=ex.extractor_version,
         encoding=result.encoding,

@@ -11,6 +11,11 @@ import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from archive import blobs
+from archive.models import Content
+from archive.normalize import field_hashes
 
 from .errors import ExtractError
 from .models import Extracted
@@ -74,6 +79,36 @@ def extract_in_worker(
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An extraction plus the store's CPU work on it, done in the worker (in parallel)."""
+
+    extracted: Extracted
+    packed: tuple[str, bytes]  # blobs.pack(raw body)
+    hashes: dict[str, str]  # field_hashes(content_of(extracted))
+
+
+def content_of(ex: Extracted) -> Content:
+    """The versioned fields of an extraction, as the store compares them."""
+    return Content(
+        title=ex.title, authors=ex.authors, published=ex.published, modified=ex.modified,
+        description=ex.description, canonical_url=ex.canonical_url, text=ex.text,
+    )
+
+
+def prepare_in_worker(
+    fn: Callable[..., Extracted], raw: bytes, url: str, final_url: str, timeout: float,
+    drop: tuple[str, ...] = (), encoding: str | None = None,
+) -> Prepared:
+    """Decode, extract, hash and compress in the worker: bytes pickle as a copy, a str
+    is re-encoded, and the main process stays free for fetching and writing."""
+    from .charset import decode_html
+
+    html, _ = decode_html(raw, encoding)
+    extracted = extract_in_worker(fn, html, url, final_url, timeout, drop)
+    return Prepared(extracted, blobs.pack(raw), field_hashes(content_of(extracted)))
+
+
 class ExtractorPool:
     """A pool of extraction processes with a per-page time limit.
 
@@ -97,9 +132,7 @@ class ExtractorPool:
         context = multiprocessing.get_context("fork")
         return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker)
 
-    async def extract(
-        self, html: str, *, url: str, final_url: str, drop: tuple[str, ...] = ()
-    ) -> Extracted:
+    async def _run(self, job, *args):
         if self._free is None:
             self._free = asyncio.Semaphore(self.workers)
         for attempt in range(2):
@@ -107,7 +140,7 @@ class ExtractorPool:
             async with self._free:
                 pool = self._pool
                 try:
-                    return await self._extract_on(pool, html, url, final_url, drop)
+                    return await self._run_on(pool, job, *args)
                 except BrokenProcessPool as exc:
                     error = exc
             replaced_by_other = pool is not self._pool
@@ -117,10 +150,22 @@ class ExtractorPool:
             raise ExtractError(f"extraction worker died: {error}", kind="extract_failed") from error
         raise AssertionError("unreachable")
 
-    async def _extract_on(self, pool, html, url, final_url, drop) -> Extracted:
+    async def prepare(
+        self, raw: bytes, encoding: str | None, *, url: str, final_url: str,
+        drop: tuple[str, ...] = (),
+    ) -> Prepared:
+        """``extract`` from the raw body, with the store's hashes and packed blob."""
+        return await self._run(prepare_in_worker, raw, url, final_url, drop, encoding)
+
+    async def extract(
+        self, html: str, *, url: str, final_url: str, drop: tuple[str, ...] = ()
+    ) -> Extracted:
+        return await self._run(extract_in_worker, html, url, final_url, drop)
+
+    async def _run_on(self, pool, job, data, url, final_url, drop, *extra):
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(
-            pool, extract_in_worker, self.extract_fn, html, url, final_url, self.timeout, drop
+            pool, job, self.extract_fn, data, url, final_url, self.timeout, drop, *extra
         )
         try:
             return await asyncio.wait_for(future, self.timeout + self.grace)
