@@ -1,0 +1,201 @@
+"""Generic pre-extraction cleaning: ad slots and hidden boxes out, class attributes made canonical.
+
+trafilatura decides by regular expressions over the raw ``class``/``id`` strings, so its choices
+depend on token order ("x hide" is caught, "hide x" is not) and it only knows ads whose id
+starts with ``ad-``. This module works on *tokens* instead, on the tree extract.py parsed once:
+
+- ad containers: a class/id token whose parts (split on ``-``, ``_`` and camelCase) name an
+  ad (``advert*``, ``sponsor*``, ``gpt``+``ad``, ``ad``+``slot``, ``werbung``...), an element
+  carrying ``data-ad*`` attributes, and a block that is mostly a ``rel=sponsored`` link;
+- hidden elements: the ``hidden`` attribute, ``aria-hidden="true"``, inline ``display:none``
+  or ``visibility:hidden``, and the tokens ``hide``/``hidden``/``sr-only``/``visually-hidden``;
+- class attributes: tokens sorted, and hash suffixes of CSS-in-JS names cut off, so
+  trafilatura sees the same string whatever order or build hash a request got.
+
+An element is never dropped when it holds a large share of the page's paragraph text: a page
+wrapped in ``<div class="has-ads">`` or a paywalled body marked hidden is still the article.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from lxml import etree
+
+__all__ = ["canonical_class", "clean_tree"]
+
+# Share of the page's <p> text above which a candidate is kept whatever its markers say.
+MAX_SHARE = 0.3
+MIN_KEPT = 200  # characters; on a page with almost no text, an ad may well hold 30% of it
+
+_SEPARATORS = re.compile(r"[-_\s:]+")
+_HUMPS = re.compile(r"[A-Z]?[a-z]+")
+# Parts that on their own mark an ad container.
+_AD_PARTS = frozenset(
+    "ad ads adv advert adverts advertisement advertisements advertising advertorial adslot adslots "
+    "adunit adunits adcontainer adwrapper adbox adsense adsbygoogle dfp dfpad gpt gptad sponsor sponsors sponsored "
+    "anzeige anzeigen werbung reklame reklama publicite publicidad pubblicita outbrain taboola "
+    "teads criteo".split()
+)
+_HIDDEN_TOKENS = frozenset(
+    "hide hidden is-hidden sr-only sr-only-focusable screen-reader-text screenreader-only "
+    "visually-hidden visuallyhidden u-hidden".split()
+)
+# Utility-CSS tokens that show the element again at some breakpoint ("hidden md:block").
+_SHOWN_AGAIN = re.compile(r"^(?:[a-z0-9]+:)+(?:block|flex|grid|inline|table|contents)|^d-[a-z]+-(?!none)|^visible", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# data-ad, data-ad-unit, data-adunit, data-ad-slot, data-ads...: attribute names, split like classes.
+_AD_DATA = re.compile(r"^data-(?:ads?|adunit|adslot|ad-?unit-?path|google-query-id)(?:$|-)", re.I)
+# A CSS-in-JS or CSS-module hash: a part of five or more characters mixing letters and digits,
+# or anything after a known generator prefix (css-, sc-, jsx-, emotion-, svelte-).
+_HASH_PART = re.compile(r"^(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{5,}$")
+_GENERATED = re.compile(r"^(css|sc|jsx|emotion|svelte)[-_]", re.I)
+# Elements carrying any attribute the cleaner reads; data-ad* is checked in Python.
+_MARKED = etree.XPath("//*[@class or @id or @style or @hidden or @aria-hidden or @*[starts-with(name(), 'data-ad')]]")
+_SPONSORED_LINKS = etree.XPath("//a[contains(translate(@rel, 'SPONSORED', 'sponsored'), 'sponsored')]")
+_KEEP_TAGS = frozenset(("html", "head", "body", "article", "main"))
+_INVISIBLE = frozenset(("script", "style", "noscript", "template"))
+_BLOCKS = ("p", "div", "li", "section", "aside", "figure")
+
+
+def clean_tree(tree: etree._Element) -> None:
+    """Clean ``tree`` in place before extraction (never raises on odd markup)."""
+    doomed = []
+    for el in _MARKED(tree):
+        marked = False
+        cls = el.get("class")
+        if cls:
+            ad, hidden, canonical = _class_verdict(cls)
+            if canonical != cls:
+                el.set("class", canonical)
+            marked = ad or hidden
+        if (marked or _is_ad(el) or _is_hidden(el)) and el.tag not in _KEEP_TAGS:
+            doomed.append(el)
+    doomed += [b for a in _SPONSORED_LINKS(tree) if (b := _sponsored_block(a)) is not None]
+    if not doomed:
+        return
+    paragraphs, visible = _text_len(tree, "p"), _visible_len(tree)
+    for el in doomed:
+        if not _attached(el, tree):
+            continue
+        if _holds_article(el, paragraphs, visible):
+            continue
+        _remove(el)
+
+
+@lru_cache(maxsize=4096)
+def _class_verdict(value: str) -> tuple[bool, bool, str]:
+    """(names an ad, names a hidden element, canonical form) of one class attribute."""
+    tokens = value.split()
+    hidden = any(t.lower() in _HIDDEN_TOKENS for t in tokens) and not any(
+        _SHOWN_AGAIN.match(t) for t in tokens
+    )
+    return any(_ad_token(t) for t in tokens), hidden, canonical_class(value)
+
+
+def canonical_class(value: str) -> str:
+    """Class tokens with build hashes cut off, deduplicated and sorted."""
+    return " ".join(sorted({_unhashed(t) for t in value.split()} - {""}))
+
+
+def _unhashed(token: str) -> str:
+    if _GENERATED.match(token):
+        return token.split("-")[0].split("_")[0].lower()
+    pieces = re.split(r"([-_]+)", token)
+    # Keep the leading meaningful pieces: "Article_body__x7Ks9" -> "Article_body".
+    while len(pieces) >= 3 and _HASH_PART.match(pieces[-1]):
+        pieces = pieces[:-2]
+    return "".join(pieces)
+
+
+def _parts(value: str) -> list[str]:
+    """Lower-cased words of a class or id token: split on - _ : and on camelCase humps.
+
+    A piece is split on humps only when every hump is a word-like run ("adWrapper",
+    "GoogleAd"), never in random ids ("n1AuAdJlVL", "xKpAdQz").
+    """
+    out = []
+    for piece in _SEPARATORS.split(value):
+        humps = _HUMPS.findall(piece)
+        if len(humps) > 1 and "".join(humps) == piece and all(len(h) >= 3 for h in humps if h.lower() != "ad"):
+            out += [h.lower() for h in humps]
+        elif piece:
+            out.append(piece.lower())
+    return out
+
+
+def _is_ad(el: etree._Element) -> bool:
+    """An ad by its id or its data-ad* attributes (the class was judged already)."""
+    value = el.get("id")
+    if value and _ad_token(value):
+        return True
+    return any(_AD_DATA.match(name) for name in el.keys() if name.startswith("data-ad"))
+
+
+def _ad_token(token: str) -> bool:
+    return any(p in _AD_PARTS or p.startswith(("advert", "sponsor")) for p in _parts(token))
+
+
+def _is_hidden(el: etree._Element) -> bool:
+    if el.get("hidden") is not None or (el.get("aria-hidden") or "").strip().lower() == "true":
+        return True
+    return bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+
+
+def _holds_article(el: etree._Element, paragraphs: int, visible: int) -> bool:
+    """True when ``el`` holds a large share of the page's text: markers or not, keep it."""
+    mine = _text_len(el, "p")
+    if mine >= MIN_KEPT and mine > MAX_SHARE * paragraphs:
+        return True
+    mine = _visible_len(el)
+    return mine >= MIN_KEPT and mine > MAX_SHARE * visible
+
+
+def _sponsored_block(a: etree._Element) -> etree._Element | None:
+    """The nearest block around a sponsored link, when the link is most of its text."""
+    link = len(" ".join("".join(a.itertext()).split()))
+    for block in a.iterancestors(*_BLOCKS):
+        text = len(" ".join("".join(block.itertext()).split()))
+        return block if link and link * 2 >= text else None
+    return None
+
+
+def _text_len(el: etree._Element, tag: str) -> int:
+    return sum(len("".join(p.itertext()).strip()) for p in el.iter(tag))
+
+
+def _visible_len(el: etree._Element) -> int:
+    """Characters of text a reader could see under ``el`` (scripts and styles left out)."""
+    size = 0
+    for node in el.iter():
+        if not isinstance(node.tag, str) or node.tag in _INVISIBLE:
+            if node is not el and node.tail:
+                size += len(node.tail.strip())
+            continue
+        if node.text:
+            size += len(node.text.strip())
+        if node is not el and node.tail:
+            size += len(node.tail.strip())
+    return size
+
+
+def _attached(el: etree._Element, root: etree._Element) -> bool:
+    for ancestor in el.iterancestors():
+        if ancestor is root:
+            return True
+    return el is root
+
+
+def _remove(el: etree._Element) -> None:
+    """Remove ``el`` and its subtree, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
