@@ -19,6 +19,7 @@ from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
 from pipeline.errors import ExtractError
+from pipeline.extract_clean import clean_tree
 from pipeline.extract_drop import drop
 from pipeline.extract_fallback import SCRAP_CHARS, flight_article_html, prefer_recall
 from pipeline.metadata import Fallback, choose, with_body_byline
@@ -75,6 +76,8 @@ def _extract(html: str, *, url: str, final_url: str, drop_selectors: tuple[str, 
     if drop_selectors:
         drop(tree, drop_selectors)
     sources = collect(tree)
+    # Ad slots, hidden boxes and class-order churn out of the body's way (metadata read first).
+    clean_tree(tree)
     body = _body(tree, final_url)
     if body is None:
         raise ExtractError("trafilatura found no article body", kind="extract_failed")
