@@ -205,7 +205,9 @@ def _churn_scripts(doc, rng: random.Random) -> bool:
             if not isinstance(data, dict):
                 continue
             data["_requestId"] = _hex(rng)
-            el.text = json.dumps(data, ensure_ascii=False)
+            # Escape "</" as servers do: json.dumps would turn a page's "<\/script>" back into
+            # "</script>", which ends the element early and spills the JSON into the page.
+            el.text = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
         else:
             el.text += f"\n;window.__rid={json.dumps(_hex(rng))};"
         changed = True
