@@ -155,7 +155,21 @@ def _churn_nav(doc, rng: random.Random) -> bool:
     return changed
 
 
+_AUTHOR_LINK = re.compile(r"author|byline", re.I)
 _TEASER_BOX = re.compile(r"related|teaser|recommend|most-?read|popular|more-?stories|read-?more", re.I)
+
+
+def _in_author_box(a, box) -> bool:
+    """An author box in an <aside> holds the byline, not teasers: renaming it is an edit."""
+    node = a
+    while node is not None:
+        marks = f"{node.get('rel') or ''} {node.get('class') or ''} {node.get('itemprop') or ''}"
+        if _AUTHOR_LINK.search(marks):
+            return True
+        if node is box:
+            return False
+        node = node.getparent()
+    return False
 
 
 def _churn_sidebar(doc, rng: random.Random, keep: set) -> bool:
@@ -170,6 +184,8 @@ def _churn_sidebar(doc, rng: random.Random, keep: set) -> bool:
         if any(p is el or el in p.iterancestors() or p in el.iterdescendants() for p in keep):
             continue
         for a in el.iter("a"):
+            if _in_author_box(a, el):
+                continue
             if len((a.text or "").split()) >= 2 and len(a) == 0:
                 a.text = _headline(rng)
                 changed = True
