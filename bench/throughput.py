@@ -409,17 +409,17 @@ and by timing each step alone on the 308 corpus pages (232 kB of HTML on average
 |---|---|---:|---|
 | extraction: `pipeline.extract.extract` (trafilatura + metadata) | worker | 71 | bare `trafilatura.extract(with_metadata=True)` is 69: this is the floor |
 | fetch: httpx/httpcore request, gzip decode, charset decode | main | 3.6 | was 4.9: httpcore retried a failed `import sniffio` on every lock it made (anyio ≥ 4.11 no longer installs sniffio; encode/httpcore#1103); `sniffio` is now a dependency |
-| raw-body compression (`archive/blobs.py`) | writer thread | 2.0 | was 5.7 (zlib 6): level 1 now; blobs 0.233 instead of 0.196 of the raw HTML |
+| raw-body compression (`archive/blobs.py`) | worker | 2.2 | was 5.7 (zlib 6): level 1 now; blobs 0.233 instead of 0.196 of the raw HTML; done in the extraction worker (`ExtractorPool.prepare`), no longer on the writer thread |
 | words added for a first version (`Archive.save`) | writer thread | 0.2 | was 1.2: a word diff against the empty string; now a word count (same figure) |
 | compressing a body whose content did not change | writer thread | 0 | was 2–6 on every changed-body/same-content re-check: skipped now |
-| field normalisation and hashes | writer thread | 0.7 | kept |
-| pickling the HTML `str` to a worker and back | both | 0.7 | proposed: send bytes + charset (memcpy), decode in the worker |
-| SQLite transaction for `save` | writer thread | ~1 | kept: one `BEGIN IMMEDIATE` per page |
-| `pipeline.session.wait_all`: `asyncio.wait(pending, FIRST_COMPLETED)` per finished page | main | ~6 at 10,000 pages, ~0.8 at 1,232 | proposed: it adds and removes a callback on every pending task each time one finishes (12 ms of CPU per call with 10,000 pending, so O(N²)); a done-callback counter and one event make it O(N) |
+| field normalisation and hashes | worker | 0.7 | computed in the worker and passed to `Archive.save(hashes=)`; the raw sha256 (0.16) is the fetch's, not computed twice |
+| pickling the HTML to a worker | both | 0.06 | was 0.7 as a `str`: the raw bytes and charset are sent and decoded in the worker (0.45, same text); `pipeline/fetch.py` still decodes once in the main process too (0.45, now unused on this path) |
+| SQLite transaction for `save` | writer thread | ~1 | kept: one `BEGIN IMMEDIATE` per page; the store side of a page (`latest_text`, `rekey`, aliases, `save`) is one writer-thread hop instead of four or more |
+| `pipeline.session.wait_all`: `asyncio.wait(pending, FIRST_COMPLETED)` per finished page | main | ~6 at 10,000 pages, ~0.8 at 1,232 | done: a done-callback counter and one event make it O(1) per page |
 
 Fixed costs per command (not per page) also count against a 1,232-page run: interpreter
-start-up and imports (~1 s), one writer round-trip per URL for `track`, `resolve` and `page`
-before the first fetch, the first task in each worker importing trafilatura (~1.5 s), and
+start-up and imports (~1 s), tracking every URL (one transaction, `Archive.track_many`; it was
+three writer round-trips per URL), the first task in each worker importing trafilatura (~1.5 s), and
 robots.txt for each of the 50 hosts. The bare-extraction limit pays none of them.
 Memory: at 10,000 pages the tree peaked with the main process near 155 MB and each extraction
 worker near 190 MB (workers grow with the pages they have parsed; recycling them every few

@@ -167,21 +167,12 @@ class Session:
         if page.latest_version:
             # An older extractor's baseline would make its own differences look like edits.
             await refresh_baseline(self.pool, self.writer, url)
-        previous = await self.writer.call("latest_text", url)
-        check_extraction(extracted, requested_url=url,
-                         previous_words=word_count(previous) if previous else None)
-        key = await self.writer.call(
-            "rekey", url, choose_identity(url, result.final_url, extracted.canonical_url)
-        )
-        for alias in {*map(_safe_canonical, (url, *result.redirects, result.final_url))} - {key}:
-            await self.writer.call("add_alias", alias, key)
-        snapshot = _snapshot(key, extracted, result, info)
         if_same = self._next_check(page, changed=False, published=extracted.published)
         if_changed = self._next_check(page, changed=True, published=extracted.published)
-        saved = await self.writer.call(
-            "save", snapshot, next_check_at=if_same, next_check_if_changed=if_changed,
-            packed=prepared.packed if prepared else None, raw_sha256=result.body_sha256,
-            hashes=hashes,
+        # One hop to the writer thread for the whole store side, not one per call.
+        key, saved = await self.writer.run(
+            _store, url, extracted, result, info, if_same=if_same, if_changed=if_changed,
+            packed=prepared.packed if prepared else None, hashes=hashes,
         )
         await self._retire_if(page, key, if_changed if saved.created else if_same)
         if saved.created:
@@ -349,6 +340,23 @@ def _fetch_info(result: FetchResult, started_at: datetime, duration: float) -> F
         final_url=result.final_url, etag=result.etag, last_modified=result.last_modified,
         body_sha256=result.body_sha256,
     )
+
+
+def _store(archive, url: str, extracted: Extracted, result: FetchResult, info: FetchInfo, *,
+           if_same, if_changed, packed, hashes):
+    """The store side of a successful extraction; runs on the writer thread."""
+    previous = archive.latest_text(url)
+    check_extraction(extracted, requested_url=url,
+                     previous_words=word_count(previous) if previous else None)
+    key = archive.rekey(url, choose_identity(url, result.final_url, extracted.canonical_url))
+    for alias in {*map(_safe_canonical, (url, *result.redirects, result.final_url))} - {key}:
+        archive.add_alias(alias, key)
+    saved = archive.save(
+        _snapshot(key, extracted, result, info), next_check_at=if_same,
+        next_check_if_changed=if_changed, packed=packed, raw_sha256=result.body_sha256,
+        hashes=hashes,
+    )
+    return key, saved
 
 
 def _prepares(pool) -> bool:

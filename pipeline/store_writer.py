@@ -30,6 +30,14 @@ class StoreWriter:
         target = getattr(self.archive, method)
         return await loop.run_in_executor(self._thread, partial(target, *args, **kwargs))
 
+    async def run(self, fn, *args, **kwargs):
+        """``fn(archive, *args, **kwargs)`` on the writer thread: several store calls for
+        the price of one thread hop (each hop costs the event loop a future and a wake-up)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._thread, partial(fn, self.archive, *args, **kwargs)
+        )
+
     async def feed_call(self, method: str, *args, **kwargs):
         loop = asyncio.get_running_loop()
         target = getattr(self.feeds, method)
