@@ -28,6 +28,10 @@ __all__ = ["canonical_class", "clean_tree"]
 # Share of the page's <p> text above which a candidate is kept whatever its markers say.
 MAX_SHARE = 0.3
 MIN_KEPT = 200  # characters; on a page with almost no text, an ad may well hold 30% of it
+# Related-story boxes are dropped only while teaser-sized: a big one named "related" may be
+# the layout block trafilatura's choice hangs on, and keeping it costs little.
+RELATED_MAX_CHARS = 500
+_AD, _RELATED, _HIDDEN = "ad", "related", "hidden"
 
 _SEPARATORS = re.compile(r"[-_\s:]+")
 _HUMPS = re.compile(r"[A-Z]?[a-z]+")
@@ -37,6 +41,12 @@ _AD_PARTS = frozenset(
     "adunit adunits adcontainer adwrapper adbox adsense adsbygoogle dfp dfpad gpt gptad sponsor sponsors sponsored "
     "anzeige anzeigen werbung reklame reklama publicite publicidad pubblicita outbrain taboola "
     "teads criteo".split()
+)
+# Related-story and read-more boxes: teaser headlines that change on every request.
+_RELATED_PARTS = frozenset("related recirculation readmore alsoread mostread mostpopular morestories".split())
+_RELATED_PAIRS = frozenset(
+    {("read", "more"), ("also", "read"), ("read", "also"), ("most", "read"), ("most", "popular"),
+     ("more", "stories"), ("see", "also")}
 )
 _HIDDEN_TOKENS = frozenset(
     "hide hidden is-hidden sr-only sr-only-focusable screen-reader-text screenreader-only "
@@ -61,37 +71,63 @@ _BLOCKS = ("p", "div", "li", "section", "aside", "figure")
 
 def clean_tree(tree: etree._Element) -> None:
     """Clean ``tree`` in place before extraction (never raises on odd markup)."""
-    doomed = []
+    doomed: list[tuple[etree._Element, int]] = []  # (element, most characters it may hold)
     for el in _MARKED(tree):
-        marked = False
         cls = el.get("class")
+        verdict = None
         if cls:
-            ad, hidden, canonical = _class_verdict(cls)
+            verdict, canonical = _class_verdict(cls)
             if canonical != cls:
                 el.set("class", canonical)
-            marked = ad or hidden
-        if (marked or _is_ad(el) or _is_hidden(el)) and el.tag not in _KEEP_TAGS:
-            doomed.append(el)
-    doomed += [b for a in _SPONSORED_LINKS(tree) if (b := _sponsored_block(a)) is not None]
+        verdict = verdict or _attribute_verdict(el)
+        if verdict and el.tag not in _KEEP_TAGS:
+            doomed.append((el, RELATED_MAX_CHARS if verdict == _RELATED else 0))
+    doomed += [(b, 0) for a in _SPONSORED_LINKS(tree) if (b := _sponsored_block(a)) is not None]
     if not doomed:
         return
     paragraphs, visible = _text_len(tree, "p"), _visible_len(tree)
-    for el in doomed:
-        if not _attached(el, tree):
+    for el, limit in doomed:
+        if not _attached(el, tree) or _holds_article(el, paragraphs, visible):
             continue
-        if _holds_article(el, paragraphs, visible):
+        if limit and _visible_len(el) > limit:
             continue
         _remove(el)
 
 
 @lru_cache(maxsize=4096)
-def _class_verdict(value: str) -> tuple[bool, bool, str]:
-    """(names an ad, names a hidden element, canonical form) of one class attribute."""
+def _class_verdict(value: str) -> tuple[str | None, str]:
+    """(what the class names: _AD, _RELATED, _HIDDEN or None; canonical form) of one class value."""
     tokens = value.split()
-    hidden = any(t.lower() in _HIDDEN_TOKENS for t in tokens) and not any(
-        _SHOWN_AGAIN.match(t) for t in tokens
-    )
-    return any(_ad_token(t) for t in tokens), hidden, canonical_class(value)
+    verdict = None
+    if any(t.lower() in _HIDDEN_TOKENS for t in tokens) and not any(_SHOWN_AGAIN.match(t) for t in tokens):
+        verdict = _HIDDEN
+    else:
+        verdict = next((v for t in tokens if (v := _token_verdict(t))), None)
+    return verdict, canonical_class(value)
+
+
+def _attribute_verdict(el: etree._Element) -> str | None:
+    """What the id, data-ad* and hiding attributes say (the class was judged already)."""
+    if el.get("hidden") is not None or (el.get("aria-hidden") or "").strip().lower() == "true":
+        return _HIDDEN
+    if _HIDDEN_STYLE.search(el.get("style") or ""):
+        return _HIDDEN
+    value = el.get("id")
+    if value and (verdict := _token_verdict(value)):
+        return verdict
+    if any(_AD_DATA.match(name) for name in el.keys() if name.startswith("data-ad")):
+        return _AD
+    return None
+
+
+def _token_verdict(token: str) -> str | None:
+    """_AD or _RELATED for a class/id token naming an ad slot or a related-stories box."""
+    parts = _parts(token)
+    if any(p in _AD_PARTS or p.startswith(("advert", "sponsor")) for p in parts):
+        return _AD
+    if any(p in _RELATED_PARTS for p in parts) or any(pair in _RELATED_PAIRS for pair in zip(parts, parts[1:])):
+        return _RELATED
+    return None
 
 
 def canonical_class(value: str) -> str:
@@ -123,24 +159,6 @@ def _parts(value: str) -> list[str]:
         elif piece:
             out.append(piece.lower())
     return out
-
-
-def _is_ad(el: etree._Element) -> bool:
-    """An ad by its id or its data-ad* attributes (the class was judged already)."""
-    value = el.get("id")
-    if value and _ad_token(value):
-        return True
-    return any(_AD_DATA.match(name) for name in el.keys() if name.startswith("data-ad"))
-
-
-def _ad_token(token: str) -> bool:
-    return any(p in _AD_PARTS or p.startswith(("advert", "sponsor")) for p in _parts(token))
-
-
-def _is_hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None or (el.get("aria-hidden") or "").strip().lower() == "true":
-        return True
-    return bool(_HIDDEN_STYLE.search(el.get("style") or ""))
 
 
 def _holds_article(el: etree._Element, paragraphs: int, visible: int) -> bool:

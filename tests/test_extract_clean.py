@@ -61,7 +61,7 @@ def test_words_that_merely_contain_ad_are_not_ads():
         f'<div class="header shadow lead"><p>{AD}</p></div>',
         f'<div class="download-link thread-ad1"><p>{AD}</p></div>',
         f'<p id="block-id-n1AuAdJlVL">{AD}</p>',  # a random id with "Ad" inside
-        f'<div class="readmore loaded"><p>{AD}</p></div>',
+        f'<div class="heading loaded"><p>{AD}</p></div>',
     ]
     for markup in markups:
         assert AD in cleaned_text(page(markup)), markup
