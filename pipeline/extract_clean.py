@@ -52,6 +52,9 @@ _HIDDEN_TOKENS = frozenset(
     "hide hidden is-hidden sr-only sr-only-focusable screen-reader-text screenreader-only "
     "visually-hidden visuallyhidden u-hidden".split()
 )
+_HIDDEN_CLASS = re.compile(
+    "(?:^|\\s)(?:" + "|".join(map(re.escape, sorted(_HIDDEN_TOKENS))) + ")(?=\\s|$)"
+)
 # Utility-CSS tokens that show the element again at some breakpoint ("hidden md:block").
 _SHOWN_AGAIN = re.compile(r"^(?:[a-z0-9]+:)+(?:block|flex|grid|inline|table|contents)|^d-[a-z]+-(?!none)|^visible", re.I)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -61,9 +64,15 @@ _AD_DATA = re.compile(r"^data-(?:ads?|adunit|adslot|ad-?unit-?path|google-query-
 # or anything after a known generator prefix (css-, sc-, jsx-, emotion-, svelte-).
 _HASH_PART = re.compile(r"^(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{5,}$")
 _GENERATED = re.compile(r"^(css|sc|jsx|emotion|svelte)[-_]", re.I)
-# Elements carrying any attribute the cleaner reads; data-ad* is checked in Python.
-_MARKED = etree.XPath("//*[@class or @id or @style or @hidden or @aria-hidden or @*[starts-with(name(), 'data-ad')]]")
-_SPONSORED_LINKS = etree.XPath("//a[contains(translate(@rel, 'SPONSORED', 'sponsored'), 'sponsored')]")
+# Cheap pre-tests on lower-cased text: without these substrings no part can name an ad or a
+# related box, and without a digit or a generator prefix no token carries a build hash.
+_HINT = re.compile(
+    "ad|sponsor|gpt|dfp|werbung|anzeige|reklam|publici|pubblicit|outbrain|taboola|teads|criteo"
+    "|relat|recirc|read|popular|stories|also"
+)
+_HASH_HINT = re.compile(r"[0-9]|(?:^|\s)(?:css|sc|jsx|emotion|svelte)[-_]")
+_ROUGH_LEN = etree.XPath("string-length(normalize-space(.))")
+_REL_LINKS = etree.XPath("//a[@rel]")
 _KEEP_TAGS = frozenset(("html", "head", "body", "article", "main"))
 _INVISIBLE = frozenset(("script", "style", "noscript", "template"))
 _BLOCKS = ("p", "div", "li", "section", "aside", "figure")
@@ -72,56 +81,70 @@ _BLOCKS = ("p", "div", "li", "section", "aside", "figure")
 def clean_tree(tree: etree._Element) -> None:
     """Clean ``tree`` in place before extraction (never raises on odd markup)."""
     doomed: list[tuple[etree._Element, int]] = []  # (element, most characters it may hold)
-    for el in _MARKED(tree):
-        cls = el.get("class")
+    for el in tree.iter(etree.Element):  # elements only: no comments or processing instructions
+        names = el.keys()
+        if not names:
+            continue
         verdict = None
+        cls = el.get("class")
         if cls:
             verdict, canonical = _class_verdict(cls)
             if canonical != cls:
                 el.set("class", canonical)
-        verdict = verdict or _attribute_verdict(el)
+        if verdict is None and (len(names) > 1 or not cls):
+            verdict = _attribute_verdict(el, names)
         if verdict and el.tag not in _KEEP_TAGS:
             doomed.append((el, RELATED_MAX_CHARS if verdict == _RELATED else 0))
-    doomed += [(b, 0) for a in _SPONSORED_LINKS(tree) if (b := _sponsored_block(a)) is not None]
-    if not doomed:
-        return
-    paragraphs, visible = _text_len(tree, "p"), _visible_len(tree)
+    for a in _REL_LINKS(tree):
+        if "sponsored" in a.get("rel").lower().split() and (block := _sponsored_block(a)) is not None:
+            doomed.append((block, 0))
+    totals: list[int] = []  # the page's paragraph and visible text, counted only when needed
     for el, limit in doomed:
-        if not _attached(el, tree) or _holds_article(el, paragraphs, visible):
+        if not _attached(el, tree):
             continue
-        if limit and _visible_len(el) > limit:
-            continue
+        size = int(_ROUGH_LEN(el))  # scripts included: an upper bound, counted in C
+        if size >= MIN_KEPT:
+            if not totals:
+                totals += [_text_len(tree, "p"), _visible_len(tree)]
+            if _holds_article(el, *totals) or (limit and _visible_len(el) > limit):
+                continue
         _remove(el)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def _class_verdict(value: str) -> tuple[str | None, str]:
     """(what the class names: _AD, _RELATED, _HIDDEN or None; canonical form) of one class value."""
     tokens = value.split()
+    lower = value.lower()
     verdict = None
-    if any(t.lower() in _HIDDEN_TOKENS for t in tokens) and not any(_SHOWN_AGAIN.match(t) for t in tokens):
+    if _HIDDEN_CLASS.search(lower) and not any(_SHOWN_AGAIN.match(t) for t in tokens):
         verdict = _HIDDEN
-    else:
+    elif _HINT.search(lower):
         verdict = next((v for t in tokens if (v := _token_verdict(t))), None)
-    return verdict, canonical_class(value)
+    if _HASH_HINT.search(lower):
+        tokens = [_unhashed(t) for t in tokens]
+    return verdict, " ".join(sorted(set(tokens) - {""}))
 
 
-def _attribute_verdict(el: etree._Element) -> str | None:
+def _attribute_verdict(el: etree._Element, names: list[str]) -> str | None:
     """What the id, data-ad* and hiding attributes say (the class was judged already)."""
-    if el.get("hidden") is not None or (el.get("aria-hidden") or "").strip().lower() == "true":
+    if "hidden" in names or ("aria-hidden" in names and el.get("aria-hidden").strip().lower() == "true"):
         return _HIDDEN
-    if _HIDDEN_STYLE.search(el.get("style") or ""):
+    if "style" in names and _HIDDEN_STYLE.search(el.get("style")):
         return _HIDDEN
-    value = el.get("id")
-    if value and (verdict := _token_verdict(value)):
+    if "id" in names and (verdict := _token_verdict(el.get("id"))):
         return verdict
-    if any(_AD_DATA.match(name) for name in el.keys() if name.startswith("data-ad")):
-        return _AD
+    for name in names:
+        if name.startswith("data-ad") and _AD_DATA.match(name):
+            return _AD
     return None
 
 
+@lru_cache(maxsize=8192)
 def _token_verdict(token: str) -> str | None:
     """_AD or _RELATED for a class/id token naming an ad slot or a related-stories box."""
+    if not _HINT.search(token.lower()):
+        return None  # most tokens: no part could match, skip the splitting
     parts = _parts(token)
     if any(p in _AD_PARTS or p.startswith(("advert", "sponsor")) for p in parts):
         return _AD
@@ -132,10 +155,13 @@ def _token_verdict(token: str) -> str | None:
 
 def canonical_class(value: str) -> str:
     """Class tokens with build hashes cut off, deduplicated and sorted."""
-    return " ".join(sorted({_unhashed(t) for t in value.split()} - {""}))
+    return _class_verdict(value)[1]
 
 
+@lru_cache(maxsize=8192)
 def _unhashed(token: str) -> str:
+    if not _HASH_HINT.search(token.lower()):
+        return token
     if _GENERATED.match(token):
         return token.split("-")[0].split("_")[0].lower()
     pieces = re.split(r"([-_]+)", token)
@@ -184,18 +210,11 @@ def _text_len(el: etree._Element, tag: str) -> int:
 
 
 def _visible_len(el: etree._Element) -> int:
-    """Characters of text a reader could see under ``el`` (scripts and styles left out)."""
-    size = 0
-    for node in el.iter():
-        if not isinstance(node.tag, str) or node.tag in _INVISIBLE:
-            if node is not el and node.tail:
-                size += len(node.tail.strip())
-            continue
-        if node.text:
-            size += len(node.text.strip())
-        if node is not el and node.tail:
-            size += len(node.tail.strip())
-    return size
+    """Characters of text a reader could see under ``el``: scripts and styles left out."""
+    size = int(_ROUGH_LEN(el))
+    if size:
+        size -= sum(int(_ROUGH_LEN(node)) for node in el.iter(*_INVISIBLE))
+    return max(size, 0)
 
 
 def _attached(el: etree._Element, root: etree._Element) -> bool:
