@@ -23,6 +23,8 @@ from functools import lru_cache
 
 from lxml import etree
 
+from .extract_drop import remove_element
+
 __all__ = ["canonical_class", "clean_tree"]
 
 # Share of the page's <p> text above which a candidate is kept whatever its markers say.
@@ -43,10 +45,13 @@ _AD_PARTS = frozenset(
     "teads criteo".split()
 )
 # Related-story and read-more boxes: teaser headlines that change on every request.
-_RELATED_PARTS = frozenset("related recirculation readmore alsoread mostread mostpopular morestories".split())
+_RELATED_PARTS = frozenset(
+    "related recirculation readmore alsoread mostread mostpopular morestories recommended "
+    "recommendation recommendations lesetipp lesetipps".split()
+)
 _RELATED_PAIRS = frozenset(
     {("read", "more"), ("also", "read"), ("read", "also"), ("most", "read"), ("most", "popular"),
-     ("more", "stories"), ("see", "also")}
+     ("more", "stories"), ("see", "also"), ("more", "from"), ("you", "may"), ("further", "reading")}
 )
 _HIDDEN_TOKENS = frozenset(
     "hide hidden is-hidden sr-only sr-only-focusable screen-reader-text screenreader-only "
@@ -59,7 +64,7 @@ _HIDDEN_CLASS = re.compile(
 _SHOWN_AGAIN = re.compile(r"^(?:[a-z0-9]+:)+(?:block|flex|grid|inline|table|contents)|^d-[a-z]+-(?!none)|^visible", re.I)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # data-ad, data-ad-unit, data-adunit, data-ad-slot, data-ads...: attribute names, split like classes.
-_AD_DATA = re.compile(r"^data-(?:ads?|adunit|adslot|ad-?unit-?path|google-query-id)(?:$|-)", re.I)
+_AD_DATA = re.compile(r"^data-(?:ads?|adunit|adslot)(?:$|-)", re.I)
 # A CSS-in-JS or CSS-module hash: a part of five or more characters mixing letters and digits,
 # or anything after a known generator prefix (css-, sc-, jsx-, emotion-, svelte-).
 _HASH_PART = re.compile(r"^(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{5,}$")
@@ -68,7 +73,7 @@ _GENERATED = re.compile(r"^(css|sc|jsx|emotion|svelte)[-_]", re.I)
 # related box, and without a digit or a generator prefix no token carries a build hash.
 _HINT = re.compile(
     "ad|sponsor|gpt|dfp|werbung|anzeige|reklam|publici|pubblicit|outbrain|taboola|teads|criteo"
-    "|relat|recirc|read|popular|stories|also"
+    "|relat|recirc|read|popular|stories|also|recommend|lesetipp|from|may"
 )
 _HASH_HINT = re.compile(r"[0-9]|(?:^|\s)(?:css|sc|jsx|emotion|svelte)[-_]")
 _ROUGH_LEN = etree.XPath("string-length(normalize-space(.))")
@@ -225,14 +230,4 @@ def _attached(el: etree._Element, root: etree._Element) -> bool:
 
 
 def _remove(el: etree._Element) -> None:
-    """Remove ``el`` and its subtree, keeping the text that follows it."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
+    remove_element(el)

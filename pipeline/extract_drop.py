@@ -43,15 +43,21 @@ def drop(tree: etree._Element, selectors: tuple[str, ...]) -> int:
         if xpath is None:
             continue
         for el in xpath(tree):
-            parent = el.getparent()
-            if parent is None:
-                continue
-            if el.tail:
-                prev = el.getprevious()
-                if prev is not None:
-                    prev.tail = (prev.tail or "") + el.tail
-                else:
-                    parent.text = (parent.text or "") + el.tail
-            parent.remove(el)
-            removed += 1
+            removed += remove_element(el)
     return removed
+
+
+def remove_element(el) -> bool:
+    """Remove ``el`` and its subtree, keeping the text that follows it (lxml keeps that text
+    in ``el.tail``, which ``remove`` would throw away). False for the root."""
+    parent = el.getparent()
+    if parent is None:
+        return False
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+    return True
