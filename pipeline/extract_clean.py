@@ -7,19 +7,22 @@ starts with ``ad-``. This module works on *tokens* instead, on the tree extract.
 - ad containers: a class/id token whose parts (split on ``-``, ``_`` and camelCase) name an
   ad (``advert*``, ``sponsor*``, ``gpt``+``ad``, ``ad``+``slot``, ``werbung``...), an element
   carrying ``data-ad*`` attributes, and a block that is mostly a ``rel=sponsored`` link;
+- related-story boxes of teaser size: tokens like ``related``, ``read-more``, ``also-read``;
 - hidden elements: the ``hidden`` attribute, ``aria-hidden="true"``, inline ``display:none``
   or ``visibility:hidden``, and the tokens ``hide``/``hidden``/``sr-only``/``visually-hidden``;
 - class attributes: tokens sorted, and hash suffixes of CSS-in-JS names cut off, so
   trafilatura sees the same string whatever order or build hash a request got.
 
-An element is never dropped when it holds a large share of the page's paragraph text: a page
-wrapped in ``<div class="has-ads">`` or a paywalled body marked hidden is still the article.
+An element is never dropped when it holds a large share of the page's paragraph or visible
+text: a page wrapped in ``<div class="has-ads">`` or a paywalled body marked hidden is still
+the article.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 from lxml import etree
 
@@ -40,14 +43,13 @@ _HUMPS = re.compile(r"[A-Z]?[a-z]+")
 # Parts that on their own mark an ad container.
 _AD_PARTS = frozenset(
     "ad ads adv advert adverts advertisement advertisements advertising advertorial adslot adslots "
-    "adunit adunits adcontainer adwrapper adbox adsense adsbygoogle dfp dfpad gpt gptad sponsor sponsors sponsored "
-    "anzeige anzeigen werbung reklame reklama publicite publicidad pubblicita outbrain taboola "
-    "teads criteo".split()
+    "adunit adunits adcontainer adwrapper adbox adsense adsbygoogle dfp dfpad gpt gptad "
+    "sponsor sponsors sponsored anzeige anzeigen werbung reklame reklama publicite publicidad "
+    "pubblicita outbrain taboola teads criteo".split()
 )
 # Related-story and read-more boxes: teaser headlines that change on every request.
 _RELATED_PARTS = frozenset(
-    "related recirculation readmore alsoread mostread mostpopular morestories recommended "
-    "recommendation recommendations lesetipp lesetipps".split()
+    "related recirculation readmore alsoread mostread mostpopular morestories lesetipp lesetipps".split()
 )
 _RELATED_PAIRS = frozenset(
     {("read", "more"), ("also", "read"), ("read", "also"), ("most", "read"), ("most", "popular"),
@@ -61,19 +63,21 @@ _HIDDEN_CLASS = re.compile(
     "(?:^|\\s)(?:" + "|".join(map(re.escape, sorted(_HIDDEN_TOKENS))) + ")(?=\\s|$)"
 )
 # Utility-CSS tokens that show the element again at some breakpoint ("hidden md:block").
-_SHOWN_AGAIN = re.compile(r"^(?:[a-z0-9]+:)+(?:block|flex|grid|inline|table|contents)|^d-[a-z]+-(?!none)|^visible", re.I)
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_SHOWN_AGAIN = re.compile(
+    r"^(?:[a-z0-9]+:)+(?:block|flex|grid|inline|table|contents)|^d-[a-z]+-(?!none)|^visible", re.IGNORECASE
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # data-ad, data-ad-unit, data-adunit, data-ad-slot, data-ads...: attribute names, split like classes.
-_AD_DATA = re.compile(r"^data-(?:ads?|adunit|adslot)(?:$|-)", re.I)
+_AD_DATA = re.compile(r"^data-(?:ads?|adunit|adslot)(?:$|-)", re.IGNORECASE)
 # A CSS-in-JS or CSS-module hash: a part of five or more characters mixing letters and digits,
 # or anything after a known generator prefix (css-, sc-, jsx-, emotion-, svelte-).
 _HASH_PART = re.compile(r"^(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z0-9]{5,}$")
-_GENERATED = re.compile(r"^(css|sc|jsx|emotion|svelte)[-_]", re.I)
+_GENERATED = re.compile(r"^(css|sc|jsx|emotion|svelte)[-_]", re.IGNORECASE)
 # Cheap pre-tests on lower-cased text: without these substrings no part can name an ad or a
 # related box, and without a digit or a generator prefix no token carries a build hash.
 _HINT = re.compile(
     "ad|sponsor|gpt|dfp|werbung|anzeige|reklam|publici|pubblicit|outbrain|taboola|teads|criteo"
-    "|relat|recirc|read|popular|stories|also|recommend|lesetipp|from|may"
+    "|relat|recirc|read|popular|stories|also|lesetipp|from|may"
 )
 _HASH_HINT = re.compile(r"[0-9]|(?:^|\s)(?:css|sc|jsx|emotion|svelte)[-_]")
 _ROUGH_LEN = etree.XPath("string-length(normalize-space(.))")
@@ -113,7 +117,7 @@ def clean_tree(tree: etree._Element) -> None:
                 totals += [_text_len(tree, "p"), _visible_len(tree)]
             if _holds_article(el, *totals) or (limit and _visible_len(el) > limit):
                 continue
-        _remove(el)
+        remove_element(el)
 
 
 @lru_cache(maxsize=8192)
@@ -153,7 +157,7 @@ def _token_verdict(token: str) -> str | None:
     parts = _parts(token)
     if any(p in _AD_PARTS or p.startswith(("advert", "sponsor")) for p in parts):
         return _AD
-    if any(p in _RELATED_PARTS for p in parts) or any(pair in _RELATED_PAIRS for pair in zip(parts, parts[1:])):
+    if any(p in _RELATED_PARTS for p in parts) or any(pair in _RELATED_PAIRS for pair in pairwise(parts)):
         return _RELATED
     return None
 
@@ -185,7 +189,8 @@ def _parts(value: str) -> list[str]:
     out = []
     for piece in _SEPARATORS.split(value):
         humps = _HUMPS.findall(piece)
-        if len(humps) > 1 and "".join(humps) == piece and all(len(h) >= 3 for h in humps if h.lower() != "ad"):
+        wordlike = all(len(h) >= 3 for h in humps if h.lower() != "ad")
+        if len(humps) > 1 and "".join(humps) == piece and wordlike:
             out += [h.lower() for h in humps]
         elif piece:
             out.append(piece.lower())
@@ -228,6 +233,3 @@ def _attached(el: etree._Element, root: etree._Element) -> bool:
             return True
     return el is root
 
-
-def _remove(el: etree._Element) -> None:
-    remove_element(el)

@@ -73,6 +73,20 @@ def test_an_affiliate_link_inside_a_paragraph_keeps_the_paragraph():
     assert "sold by Acme and costs" in cleaned_text(page(markup))
 
 
+def test_teaser_sized_related_boxes_are_removed_big_ones_kept():
+    teaser = "Council approves new budget plan"
+    for markup in (f'<p class="also-read"><a href="/s/1">READ ALSO: {teaser}</a></p>',
+                   f'<aside class="related-articles"><ul><li><a href="/s/2">{teaser}</a></li></ul></aside>',
+                   f'<div class="read-more"><p><strong>Read more:</strong> <a href="/s/3">{teaser}</a></p></div>'):
+        assert teaser not in cleaned_text(page(markup)), markup
+    # A block far larger than a teaser box that merely carries a "related" name is left to the
+    # extractor (here it holds a fifth of the page, so only the size limit keeps it).
+    item = "Long coverage item about the flood and the bridge and the council meeting number"
+    big = '<ul class="related-coverage">' + "".join(f"<li>{item} {i}</li>" for i in range(7)) + "</ul>"
+    story = "".join(f"<p>{p} {i}</p>" for i in range(6) for p in STORY)
+    assert f"{item} 6" in cleaned_text(page(big + story))
+
+
 def test_hidden_elements_are_removed_but_responsive_ones_stay():
     hidden = [
         f"<div hidden><p>{AD}</p></div>",
