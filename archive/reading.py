@@ -29,9 +29,6 @@ class ArchiveReader:
         )
         return [PageState(*row) for row in rows]
 
-    def count_pages(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM pages").fetchone()[0]
-
     def due(self, now: datetime, *, limit: int | None = None) -> list[PageState]:
         """Active pages whose next check has come, most overdue first (uses pages_due)."""
         rows = self.conn.execute(

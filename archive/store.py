@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from . import blobs
 from .db import connect, iso, parse_iso, transaction, utcnow
 from .models import FetchInfo, Reextraction, SaveResult, Snapshot
 from .reading import ArchiveReader
+from .words import WORD  # the diff's own word pattern, so counts agree
 from .reextraction import rechain as rechain_versions
 from .reextraction import replace_fields
 from .rows import PAGE_COLUMNS, PageState, content_of, require_page, version_row
@@ -25,7 +25,6 @@ from .normalize import (
     word_stats,
 )
 
-_WORD = re.compile(r"\w+")  # as archive.diff counts words
 
 
 @dataclass(frozen=True)
@@ -230,7 +229,7 @@ class Archive(ArchiveReader):
             else:
                 changed = ()
                 # Same figure as word_stats("", text) (one insert op), without the diff.
-                added, removed = len(_WORD.findall(normalize_text(snapshot.content.text))), 0
+                added, removed = len(WORD.findall(normalize_text(snapshot.content.text))), 0
             if packed is None:
                 codec, packed = blobs.pack(snapshot.raw_html)
             blobs.put(conn, raw_sha, len(snapshot.raw_html), codec, packed)
