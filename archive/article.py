@@ -89,6 +89,7 @@ def version_to_json(version: Version) -> dict:
         "version": version.number,
         "captured_at": version.captured_at,
         "title": content.title,
+        "headline": content.headline,
         "authors": list(content.authors),
         "published": content.published,
         "modified": content.modified,

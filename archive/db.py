@@ -13,7 +13,7 @@ import sqlite_utils
 
 from .errors import StoreCorrupt, StoreError, StoreFull, StoreUnavailable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 SCHEMA = """
@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS versions (
     number INTEGER NOT NULL,
     captured_at TEXT NOT NULL,
     title TEXT,
+    headline TEXT,
     authors TEXT NOT NULL DEFAULT '[]',
     published TEXT,
     modified TEXT,
@@ -395,10 +396,18 @@ def _migrate(db: sqlite_utils.Database) -> None:
         if current < SCHEMA_VERSION:
             for statement in _statements(SCHEMA):
                 db.conn.execute(statement)
+            # CREATE TABLE IF NOT EXISTS leaves an older table as it was: add what it lacks.
+            for table, column, kind in _ADDED_COLUMNS:
+                if column not in {row[1] for row in db.conn.execute(f"PRAGMA table_info({table})")}:
+                    db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
             db.conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+
+
+# Columns added after schema 1, for archives created before them.
+_ADDED_COLUMNS = (("versions", "headline", "TEXT"),)  # schema 2
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -8,6 +8,7 @@ from datetime import datetime
 # The fields whose normalised values decide whether a new version is written.
 VERSIONED_FIELDS: tuple[str, ...] = (
     "title",
+    "headline",
     "authors",
     "published",
     "modified",
@@ -19,9 +20,14 @@ VERSIONED_FIELDS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Content:
-    """The versioned part of an article. ``text`` is the body, one paragraph per line."""
+    """The versioned part of an article. ``text`` is the body, one paragraph per line.
+
+    ``title`` is the headline the page declares (og:title, JSON-LD); ``headline`` is the one
+    printed on the page (its <h1>). They often differ, and an editor may change either alone.
+    """
 
     title: str | None = None
+    headline: str | None = None
     authors: tuple[str, ...] = ()
     published: str | None = None
     modified: str | None = None

@@ -61,6 +61,7 @@ def version_row(conn, page: int, number: int) -> dict | None:
 def content_of(row: dict) -> Content:
     return Content(
         title=row["title"],
+        headline=row.get("headline"),  # absent from archives older than schema 2 opened read-only
         authors=tuple(json.loads(row["authors"])),
         published=row["published"],
         modified=row["modified"],

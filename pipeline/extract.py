@@ -30,7 +30,7 @@ from pipeline.models import Extracted
 __all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extract"]
 
 # Bump the first part whenever extract() may give different output for the same HTML.
-_OWN_VERSION = "3"  # 3: ad-slot and hidden-box cleaning before the body pass
+_OWN_VERSION = "4"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline
 EXTRACTOR_NAME = "palimpsest+trafilatura"
 EXTRACTOR_VERSION = f"{_OWN_VERSION}+trafilatura-{trafilatura.__version__}"
 
@@ -105,6 +105,7 @@ def _extract(html: str, *, url: str, final_url: str, drop_selectors: tuple[str, 
         url=url,
         final_url=final_url,
         title=meta.title,
+        headline=meta.headline,
         authors=meta.authors,
         published=meta.published,
         modified=meta.modified,

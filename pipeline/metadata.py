@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
 from pipeline.metadata_authors import body_byline, choose_authors
-from pipeline.metadata_clean import clean_text, date_has_time, format_date, parse_date
+from pipeline.metadata_clean import clean_text, fold, date_has_time, format_date, parse_date
 from pipeline.metadata_sources import Sources
-from pipeline.metadata_title import choose_title
+from pipeline.metadata_title import choose_headline, choose_title
 
 _PUBLISHED_META = (
     "article:published_time", "og:published_time", "datepublished", "article.published",
@@ -23,6 +23,8 @@ _MODIFIED_META = (
     "article:modified_time", "og:updated_time", "datemodified", "article.updated",
     "lastmod", "last-modified", "dcterms.modified", "dc.date.modified",
 )
+
+_SITE_NAME_WORDS = 5  # longer than this and equal to the headline: not a site name
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Metadata:
     tags: tuple[str, ...]
     authors_personal: bool = False  # False: the authors are the publisher/an agency, or none
     site_names: tuple[str, ...] = ()
+    headline: str | None = None  # the printed <h1> headline (metadata_title.choose_headline)
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,10 @@ class Fallback:
 def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
     sites = _site_names(src, fb, url)
     authors = choose_authors(src, fb.author, sites)
+    title = choose_title(src, fb.title, sites)
     return Metadata(
-        title=choose_title(src, fb.title, sites),
+        title=title,
+        headline=choose_headline(src, title),
         authors=authors.names,
         published=choose_date(_published_candidates(src, fb)),
         modified=choose_date(_modified_candidates(src)),
@@ -140,10 +145,15 @@ def _site_names(src: Sources, fb: Fallback, url: str) -> list[str]:
         names.append(".".join(labels))
         if len(labels) >= 2:
             names.append(labels[-2])
+    # A "site name" that is the page's whole headline is a misfilled field (seen as
+    # application-name or WebSite.name): taking it would strip the headline away.
+    headlines = {fold(t) for t in [*src.meta.get("og:title", ()), src.title_tag, *src.h1[:1]] if t}
     out = []
     for name in names:
         if (text := clean_text(name, limit=200)):
             text = text.lstrip("@")
+            if len(text.split()) > _SITE_NAME_WORDS and fold(text) in headlines:
+                continue
             if text not in out:
                 out.append(text)
     return out

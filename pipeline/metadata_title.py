@@ -12,15 +12,20 @@ the field that carries their headline (docs/BENCHMARKS.md).
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 from pipeline.metadata_clean import clean_text, fold, strip_site_affixes, title_segments
 from pipeline.metadata_sources import Sources
 
-__all__ = ["choose_title", "title_voices"]
+__all__ = ["choose_headline", "choose_title", "title_voices"]
 
 MAX_TITLE = 600
 # A tail after the headline that another voice omits, without naming the site: at most this long.
 _MAX_TAIL = 30
+# An <h1> is the printed headline when it is this close to a declared title (0..1, difflib ratio).
+_HEADLINE_LIKENESS = 0.5
+_COMPARED = 300  # characters of each string compared, so a hostile 1 MB <h1> costs nothing
+_TYPOGRAPHIC = re.compile(r"[\u2018\u2019\u201c\u201d\u201e\u00ab\u00bb]")
 _TAIL_START = re.compile(r"^\s*[-|\u2013\u2014:\u00b7\u2022/\u3163\uff5c~*\u00bb]")
 
 
@@ -33,7 +38,10 @@ def choose_title(src: Sources, fallback_title: str | None, sites: list[str]) -> 
     # agree, that is the headline, even if a shorter <h1> or <title> leaves a clause out.
     declared = [fold(text) for source, text in voices if source in ("og", "jsonld")]
     if len(declared) == 2 and declared[0] == declared[1]:
-        return best
+        # Equal up to quote style: SEO plugins flatten og:title's quotes; the headline field
+        # keeps the typography the newsroom wrote.
+        jsonld = next(text for source, text in voices if source == "jsonld")
+        return jsonld if _typographic(jsonld) > _typographic(best) else best
     return _trim_by_agreement(best, [text for _source, text in voices[1:]], sites)
 
 
@@ -89,3 +97,51 @@ def _is_furniture_tail(tail: str, sites: list[str]) -> bool:
     if len(tail.strip()) <= _MAX_TAIL:
         return True
     return any(len(k) > 2 and tail.rstrip().endswith(k) for k in (fold(s) for s in sites))
+
+
+def _typographic(text: str) -> int:
+    return len(_TYPOGRAPHIC.findall(text))
+
+
+def choose_headline(src: Sources, title: str | None) -> str | None:
+    """The headline as printed on the page: the <h1> closest to a declared title, if any is close.
+
+    Kept beside the declared title because an editor may change either one alone. An <h1>
+    that is the site's logo or a section name resembles no declared title and is skipped.
+    """
+    declared = [*src.meta.get("og:title", ())[:1], *src.meta.get("twitter:title", ())[:1], src.title_tag, title]
+    declared += [obj.get("headline") for obj in src.jsonld[:3] if isinstance(obj.get("headline"), str)]
+    keys = {fold(d)[:_COMPARED] for d in declared if isinstance(d, str) and d.strip()}
+    # What a declared voice adds around the title ("Title | Site | Section") is furniture,
+    # so an <h1> holding the site's name is not the headline.
+    title_key = fold(title or "")
+    furniture: set[str] = set()
+    for d in declared:
+        if not (isinstance(d, str) and title_key and title_key in fold(d)):
+            continue
+        rest = fold(d).replace(title_key, " | ")
+        if rest.strip(" |"):
+            furniture.update(fold(seg).strip(" |") for seg in title_segments(rest))
+    best, best_score = None, _HEADLINE_LIKENESS
+    for raw in src.h1:
+        text = clean_text(raw, limit=MAX_TITLE, keep_soft_hyphens=True)
+        if not text:
+            continue
+        key = fold(text)[:_COMPARED]
+        if fold(text) in furniture:
+            continue
+        score = max((_likeness(key, other) for other in keys), default=0.0)
+        if score > best_score:
+            best, best_score = text, score
+        if best_score == 1.0:
+            break
+    return best
+
+
+def _likeness(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.ratio() if matcher.real_quick_ratio() > _HEADLINE_LIKENESS else 0.0

@@ -58,3 +58,4 @@ class Extracted:
     extractor_version: str  # e.g. "1+2.3.1"
     section: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    headline: str | None = None  # the headline printed on the page (<h1>), next to the declared title

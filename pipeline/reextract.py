@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from archive.models import Content, Reextraction, Version
+from archive.models import Reextraction, Version
 
 from .charset import decode_html
 from .errors import ExtractError
 from .extract import EXTRACTOR_VERSION
-from .workers import ExtractorPool
+from .workers import ExtractorPool, content_of
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,7 @@ async def reextract_versions(
             return None, f"v{version.number}: {exc.kind}: {exc}"
         return Reextraction(
             number=version.number,
-            content=Content(
-                title=ex.title, authors=ex.authors, published=ex.published,
-                modified=ex.modified, description=ex.description,
-                canonical_url=ex.canonical_url, text=ex.text,
-            ),
+            content=content_of(ex),
             markdown=ex.markdown, sitename=ex.sitename, language=ex.language,
             section=ex.section, tags=ex.tags, extractor=ex.extractor,
             extractor_version=ex.extractor_version,

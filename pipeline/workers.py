@@ -91,7 +91,7 @@ class Prepared:
 def content_of(ex: Extracted) -> Content:
     """The versioned fields of an extraction, as the store compares them."""
     return Content(
-        title=ex.title, authors=ex.authors, published=ex.published, modified=ex.modified,
+        title=ex.title, headline=ex.headline, authors=ex.authors, published=ex.published, modified=ex.modified,
         description=ex.description, canonical_url=ex.canonical_url, text=ex.text,
     )
 

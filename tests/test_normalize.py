@@ -71,6 +71,7 @@ def test_invisible_and_typographic_variants_normalise_equal(words, data):
 def test_normalize_content_fields():
     content = Content(
         title=" A\u00a0title ",
+        headline="A\u00adtitle\u200b, printed",
         authors=("Jane Doe", " John  Roe "),
         published="2025-01-20",
         canonical_url=" https://example.org/a?id=1#comments ",
@@ -78,6 +79,7 @@ def test_normalize_content_fields():
     )
     assert normalize_content(content) == {
         "title": "A title",
+        "headline": "Atitle, printed",
         "authors": "Jane Doe\nJohn Roe",
         "published": "2025-01-20",
         "modified": "",
@@ -154,3 +156,30 @@ def test_sentences_that_look_like_widgets_still_count(line):
     assert field_hashes(Content(text=body))["text"] != field_hashes(
         Content(text=f"{body}\n{line}")
     )["text"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Residents objected to the plan. vor 9 Minuten aktualisiert", "Residents objected to the plan. vor 14 Minuten aktualisiert"),
+        ("Residents objected to the plan. Updated 5 minutes ago", "Residents objected to the plan. Updated 7 minutes ago"),
+        ("Residents objected. | 1,204 views", "Residents objected. | 1,388 views"),
+        ("Updated 5 minutes ago Residents objected to the plan.", "Updated 9 minutes ago Residents objected to the plan."),
+    ],
+)
+def test_widget_glued_to_a_paragraph_never_counts(old, new):
+    assert field_hashes(Content(text=old))["text"] == field_hashes(Content(text=new))["text"]
+    # ... while the paragraph around it still does
+    edited = old.replace("Residents", "Tenants")
+    assert field_hashes(Content(text=old))["text"] != field_hashes(Content(text=edited))["text"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("The bridge opened. He said it closed 3 days ago.", "The bridge opened. He said it closed 4 days ago."),
+        ("The vote was held 5 days ago", "The vote was held 6 days ago"),  # no sentence before it
+    ],
+)
+def test_numbers_inside_sentences_still_count(old, new):
+    assert field_hashes(Content(text=old))["text"] != field_hashes(Content(text=new))["text"]

@@ -1,0 +1,126 @@
+"""The printed headline (<h1>) is versioned beside the declared title (og:title, JSON-LD).
+
+Newsrooms often give the social/SEO title and the on-page headline different wording, and an
+editor may change either one alone; both changes must make a version that says which changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from archive.store import Archive
+from pipeline.cli import main
+from pipeline.extract import extract
+from tests.runsite import WORDS
+
+DECLARED = "Council approves harbour budget after long debate"
+PRINTED = "Harbour budget passes: council ends a six-hour debate"
+
+
+def page(declared: str = DECLARED, printed: str = PRINTED, *, h1_extra: str = "") -> str:
+    paragraphs = "".join(
+        f"<p>Paragraph {i} of the harbour story: {' '.join(WORDS[(i * 5 + k) % len(WORDS)] for k in range(30))}.</p>"
+        for i in range(6)
+    )
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{declared} | The Test Gazette</title>"
+        f"<meta property='og:title' content='{declared}'>"
+        "<meta property='og:site_name' content='The Test Gazette'>"
+        "<meta property='article:published_time' content='2025-03-01T09:00:00+01:00'>"
+        "</head><body><header><h1 class='logo'>The Test Gazette</h1></header>"
+        f"<article>{h1_extra}<h1>{printed}</h1><p class='byline'>By Ann Writer</p>{paragraphs}</article>"
+        "</body></html>"
+    )
+
+
+def test_extract_keeps_declared_title_and_printed_headline_apart():
+    got = extract(page(), url="https://news.example/harbour")
+    assert got.title == DECLARED
+    assert got.headline == PRINTED
+
+
+def test_logo_h1_and_site_name_h1_are_not_the_headline():
+    # The only <h1> is the site's name, which the <title> names as its furniture.
+    html = page().replace(f"<h1>{PRINTED}</h1>", "<h2>Sub heading</h2>")
+    assert extract(html, url="https://news.example/harbour").headline is None
+
+
+def test_h1_equal_to_title_is_still_recorded():
+    got = extract(page(printed=DECLARED), url="https://news.example/harbour")
+    assert got.title == got.headline == DECLARED
+
+
+@pytest.fixture
+def cli(tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[fetch]\nallow_private_networks = true\nper_host_delay = 0\nobey_robots = false\n"
+        "retries = 0\ntimeout = 3\n[extract]\nworkers = 1\n"
+    )
+
+    def run(*args: str) -> tuple[int, str]:
+        code = main(["--config", str(config), *args])
+        return code, capsys.readouterr().out
+
+    run.db = tmp_path / "archive.db"
+    return run
+
+
+def serve(httpserver, html: str) -> str:
+    httpserver.clear_all_handlers()
+    httpserver.expect_request("/harbour").respond_with_data(html, content_type="text/html; charset=utf-8")
+    return httpserver.url_for("/harbour")
+
+
+def test_edit_to_printed_headline_alone_is_a_version_naming_headline(httpserver, cli):
+    url = serve(httpserver, page())
+    assert cli("add", url)[0] == 0
+    serve(httpserver, page(printed=PRINTED.replace("six-hour", "nine-hour")))
+    code, out = cli("add", url)
+    assert code == 0 and out.strip() == f"{url}: new version 2 (headline)"
+    diff = json.loads(cli("diff", url, "--format", "json")[1])
+    assert diff["changed"] == ["headline"]
+    assert diff["fields"]["headline"] == {"old": PRINTED, "new": PRINTED.replace("six-hour", "nine-hour")}
+    assert [op for op in diff["ops"] if op["op"] != "equal"] == []
+    shown = json.loads(cli("show", url, "--format", "json")[1])
+    assert (shown["title"], shown["headline"]) == (DECLARED, PRINTED.replace("six-hour", "nine-hour"))
+
+
+def test_edit_to_declared_title_alone_is_a_version_naming_title(httpserver, cli):
+    url = serve(httpserver, page())
+    assert cli("add", url)[0] == 0
+    serve(httpserver, page(declared=DECLARED.replace("approves", "rejects")))
+    code, out = cli("add", url)
+    assert code == 0 and out.strip() == f"{url}: new version 2 (title)"
+
+
+def test_new_teaser_h1_elsewhere_on_the_page_changes_nothing(httpserver, cli):
+    url = serve(httpserver, page())
+    assert cli("add", url)[0] == 0
+    serve(httpserver, page(h1_extra="<aside><h1>Weather: sunny spells all week</h1></aside>"))
+    code, out = cli("add", url)
+    assert code == 0 and out.strip() == f"{url}: unchanged (version 1)"
+
+
+def test_schema_1_archive_gains_the_column_and_keeps_its_versions(httpserver, cli):
+    url = serve(httpserver, page())
+    assert cli("add", url)[0] == 0
+    # Turn the file back into a schema-1 archive: no headline column, version 1 recorded.
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("ALTER TABLE versions DROP COLUMN headline")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.close()
+    with Archive(cli.db, write=False) as archive:  # read-only: no migration, still readable
+        assert archive.version(url, 1).content.headline is None
+        assert archive.version(url, 1).content.title == DECLARED
+    with Archive(cli.db) as archive:  # opening for writing migrates
+        assert archive.version(url, 1).content.text
+    with sqlite3.connect(cli.db) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(versions)")}
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    conn.close()
+    assert "headline" in columns and version == "2"
