@@ -4,8 +4,9 @@ Each versioned field is normalised on its own and hashed on its own, so a versio
 record *which* fields changed. Normalisation removes only differences a reader cannot see
 (invisible characters, typographic quote and dash variants, whitespace layout); anything
 else, including a change of case, is a real change. One exception, in the body's fingerprint
-only: a line that is nothing but a page widget ("Updated 5 minutes ago", "1,234 views ·
-56 shares") changes on every request, so it never counts (the stored text keeps it).
+only: a page widget ("Updated 5 minutes ago", "1,234 views · 56 shares") changes on every
+request, so it never counts, whether it is a line of its own or glued by the extractor to
+the end or start of a paragraph (the stored text keeps it).
 """
 
 from __future__ import annotations
@@ -101,9 +102,36 @@ def _is_widget_line(line: str) -> bool:
     return bool(words & _COUNT_UNITS) and words <= _COUNT_UNITS | _COUNT_FILLER
 
 
+# A widget glued to a paragraph by the extractor: after the paragraph's last sentence (the
+# text before it ends in punctuation, the widget does not), or before its first (the text
+# after it starts a sentence). The number must sit near that end of the line.
+_SENTENCE_END = tuple(".!?:;\"')|\u00b7\u2022\u2026\u00bb")
+_NUMBER_NEAR_END = re.compile(r"\d\D{0,60}$")
+_NUMBER_NEAR_START = re.compile(r"^\D{0,60}\d")
+
+
+def _strip_glued_widgets(line: str) -> str:
+    if not line.endswith((".", "!", "?")) and _NUMBER_NEAR_END.search(line):
+        words = line.split(" ")
+        for k in range(min(len(words) - 1, _WIDGET_MAX_WORDS), 1, -1):
+            head = " ".join(words[:-k])
+            if head.endswith(_SENTENCE_END) and _is_widget_line(" ".join(words[-k:])):
+                line = head
+                break
+    if _NUMBER_NEAR_START.search(line):
+        words = line.split(" ")
+        for k in range(min(len(words) - 1, _WIDGET_MAX_WORDS), 1, -1):
+            rest = " ".join(words[k:])
+            starts_sentence = rest[:1].isupper() and rest[1:2].islower()
+            if starts_sentence and not words[k - 1].endswith(".") and _is_widget_line(" ".join(words[:k])):
+                line = rest
+                break
+    return line
+
+
 def _body_fingerprint_text(value: str) -> str:
     lines = normalize_text(value).split("\n")
-    return "\n".join(line for line in lines if not _is_widget_line(line))
+    return "\n".join(_strip_glued_widgets(line) for line in lines if not _is_widget_line(line))
 
 
 def _normalize_url(value: str) -> str:
