@@ -52,18 +52,23 @@ def title_voices(src: Sources, fallback_title: str | None, sites: list[str]) -> 
         value = obj.get("headline") or obj.get("name")
         raw.append(("jsonld", value[0] if isinstance(value, list) and value else value))
         break
-    raw += [("meta", v) for v in src.meta.get("headline", ())[:1]] + [("h1", v) for v in src.h1[:1]]
+    # The first <h1> that is not the site's logo.
+    raw += [("meta", v) for v in src.meta.get("headline", ())[:1]] + [("h1", v) for v in src.h1[:3]]
     raw += [("twitter", v) for v in src.meta.get("twitter:title", ())[:1]]
     raw += [("title", src.title_tag), ("fallback", fallback_title)]
     site_keys = {fold(s) for s in sites}
     voices: list[tuple[str, str]] = []
     seen: set[str] = set()
+    had_h1 = False
     for source, value in raw:
         text = clean_text(value, limit=MAX_TITLE, keep_soft_hyphens=True)
         if not text or len(text) < 4:
             continue
         text = strip_site_affixes(text, sites)
-        if fold(text) not in site_keys and (source in ("og", "jsonld") or text not in seen):
+        if fold(text) in site_keys or (source == "h1" and had_h1):
+            continue
+        had_h1 = had_h1 or source == "h1"
+        if source in ("og", "jsonld") or text not in seen:
             voices.append((source, text))
             seen.add(text)
     return voices

@@ -124,3 +124,19 @@ def test_schema_1_archive_gains_the_column_and_keeps_its_versions(httpserver, cl
         version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     conn.close()
     assert "headline" in columns and version == "2"
+
+
+def test_hostile_h1_values_are_bounded():
+    huge = "Harbour " * 150_000  # 1.2 MB inside one <h1>
+    got = extract(page(printed=huge), url="https://news.example/harbour")
+    assert got.title == DECLARED and got.headline is None
+    markup = extract(page(printed="Harbour budget <em>passes</em>: council ends a six-hour debate"),
+                     url="https://news.example/harbour")
+    assert markup.headline == PRINTED
+
+
+def test_page_without_any_declared_title_uses_its_h1_for_both():
+    html = page().replace(f"<title>{DECLARED} | The Test Gazette</title>", "")
+    html = html.replace(f"<meta property='og:title' content='{DECLARED}'>", "")
+    got = extract(html, url="https://news.example/harbour")
+    assert got.title == got.headline == PRINTED
