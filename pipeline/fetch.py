@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import httpcore
 import httpx
 
 from pipeline import netguard
@@ -45,6 +44,7 @@ FEED_ACCEPT = (
     "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,"
     "text/plain;q=0.8,*/*;q=0.1"
 )
+_IDLE_HOSTS = 64  # hosts whose idle connection is kept for their next page
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")
 
@@ -77,16 +77,17 @@ def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float 
 
 
 class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with its pool swapped for one on ``netguard.GuardedBackend``."""
+    """httpx's transport with its pool swapped for ``netguard.HostPools`` (one pool per
+    origin) on ``netguard.GuardedBackend``."""
 
     def __init__(self, ssl_context: ssl.SSLContext, *, allow_private: bool, limits: int) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
         # Private attribute, but the only seam for a network backend; test_netguard's
         # rebinding test fails loudly if a new httpx stops using it.
-        self._pool = httpcore.AsyncConnectionPool(
+        self._pool = netguard.HostPools(
             ssl_context=ssl_context,
             max_connections=limits,
-            max_keepalive_connections=limits,
+            max_idle_hosts=_IDLE_HOSTS,
             keepalive_expiry=5.0,
             network_backend=netguard.GuardedBackend(allow_private=allow_private),
         )

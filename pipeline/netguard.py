@@ -9,22 +9,27 @@ machine or its private networks is fetched. Two checks:
 - ``resolve_checked`` at connect time: the host is resolved once, every address is checked,
   and the caller connects to a checked address, so DNS rebinding cannot slip through.
 
-``GuardedBackend`` plugs the second check into httpcore (the transport under httpx);
-this module never imports httpx itself, ``pipeline.fetch`` does.
+``GuardedBackend`` plugs the second check into httpcore (the transport under httpx), and
+``HostPools`` keeps its connections: one small httpcore pool per origin, so a connection to
+each recent host survives while the run cycles through its hosts. This module never
+imports httpx itself, ``pipeline.fetch`` does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import select
 import socket
+import time
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 import httpcore
 
 from pipeline.errors import BlockedError
 
-__all__ = ["GuardedBackend", "check_host", "check_url", "is_forbidden_ip", "parse_host_ip", "resolve_checked"]
+__all__ = ["GuardedBackend", "HostPools", "check_host", "check_url", "is_forbidden_ip", "parse_host_ip", "resolve_checked"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -220,12 +225,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for ip in addresses:
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     ip, port, timeout=timeout, local_address=local_address,
                     socket_options=socket_options,
                 )
             except httpcore.ConnectError as exc:
                 last = exc
+            else:
+                return _Stream(stream, stream.get_extra_info("socket"))
         assert last is not None
         raise last
 
@@ -234,3 +241,153 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """httpcore's stream with a cheap "is_readable".
+
+    The pool asks every idle connection whether its socket turned readable (a server close)
+    each time a request starts or ends; anyio answers by building a dict of every socket
+    attribute, getpeername included. Here it is one poll on the socket kept at connect.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, sock: socket.socket | None) -> None:
+        self._inner = inner
+        self._sock = sock
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        tls = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _Stream(tls, self._sock)
+
+    def get_extra_info(self, info: str):
+        if info == "is_readable":
+            return _readable(self._sock)
+        return self._inner.get_extra_info(info)
+
+
+def _readable(sock: socket.socket | None) -> bool:
+    # A closed or missing socket counts as readable: its next read returns b"" (closed).
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class HostPools:
+    """httpcore's connection pool, one per origin, with a cap over all of them.
+
+    A single httpcore pool rescans every connection it holds (quadratically) whenever a
+    request starts or ends, so it cannot keep an idle connection per host for a run over
+    many hosts; one no larger than the requests in flight closed each host's connection
+    before the host came round again, and every page paid a new TCP (and TLS) handshake.
+    Here each origin has its own small pool. At most ``max_connections`` requests are in
+    flight over all of them (a request waits for a place up to its pool timeout, as in
+    httpcore); origins left idle past ``keepalive_expiry``, and the least recently used
+    beyond ``max_idle_hosts``, are closed.
+    """
+
+    def __init__(self, *, max_connections: int, max_idle_hosts: int, keepalive_expiry: float,
+                 **pool_options) -> None:
+        self._max = max(1, max_connections)
+        self._max_idle = max(0, max_idle_hosts)
+        self._expiry = keepalive_expiry
+        self._options = dict(pool_options, keepalive_expiry=keepalive_expiry)
+        self._slots = asyncio.Semaphore(self._max)
+        self._pools: OrderedDict[tuple, httpcore.AsyncConnectionPool] = OrderedDict()
+        self._busy: dict[tuple, int] = {}
+        self._last_used: dict[tuple, float] = {}
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        url = request.url
+        key = (url.scheme, url.host, url.port)
+        timeout = (request.extensions.get("timeout") or {}).get("pool")
+        try:
+            async with asyncio.timeout(timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise httpcore.PoolTimeout("no free connection within the pool timeout") from None
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = httpcore.AsyncConnectionPool(
+                max_connections=self._max, max_keepalive_connections=self._max, **self._options
+            )
+        self._pools.move_to_end(key)
+        self._busy[key] = self._busy.get(key, 0) + 1
+        try:
+            await self._sweep()  # never this origin: it is busy now
+            response = await pool.handle_async_request(request)
+        except BaseException:
+            self._release(key)
+            raise
+        return httpcore.Response(
+            status=response.status, headers=response.headers,
+            content=_ReleasingStream(response.stream, lambda: self._release(key)),
+            extensions=response.extensions,
+        )
+
+    def _release(self, key: tuple) -> None:
+        self._busy[key] -= 1
+        self._last_used[key] = time.monotonic()
+        self._slots.release()
+
+    async def _sweep(self) -> None:
+        """Close idle origins: expired ones, and the oldest beyond the idle cap."""
+        stale = time.monotonic() - self._expiry
+        idle = [k for k in self._pools if not self._busy.get(k)]  # oldest first
+        excess = len(idle) - self._max_idle
+        for key in idle:
+            if excess <= 0 and self._last_used.get(key, 0.0) > stale:
+                break
+            excess -= 1
+            await self._close(key)
+
+    async def _close(self, key: tuple) -> None:
+        pool = self._pools.pop(key)
+        self._busy.pop(key, None)
+        self._last_used.pop(key, None)
+        try:
+            await pool.aclose()
+        except Exception:  # a connection that fails to close cleanly is gone either way
+            pass
+
+    async def aclose(self) -> None:
+        for key in list(self._pools):
+            await self._close(key)
+
+    async def __aenter__(self) -> HostPools:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()
+
+
+class _ReleasingStream:
+    """A response body that gives its place back once, when closed (or read to the end)."""
+
+    def __init__(self, stream, release) -> None:
+        self._stream = stream
+        self._release = release
+
+    async def __aiter__(self):
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        release, self._release = self._release, None
+        try:
+            if hasattr(self._stream, "aclose"):
+                await self._stream.aclose()
+        finally:
+            if release is not None:
+                release()
