@@ -29,7 +29,6 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from pipeline import netguard
-from pipeline.charset import decode_html
 from pipeline.decompress import BodyReader, media_type, refuse_declared_type
 from pipeline.errors import BlockedError, FetchError
 from pipeline.models import FetchResult, Target
@@ -373,13 +372,11 @@ class Fetcher:
             raise self._status_error(state, response)
         media, charset = media_type(headers.get("content-type"))
         body = await self._read_body(state, response, media, **kwargs)
-        text, encoding = decode_html(body, charset)
         return FetchResult(
             **common,
             duration=time.monotonic() - started,
             body=body,
-            text=text,
-            encoding=encoding,
+            charset=charset,  # decoded on first use of .text: an unchanged page never is
             content_type=media,
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+
+from .charset import decode_html
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,11 @@ class Target:
 
 @dataclass(frozen=True)
 class FetchResult:
-    """A successful HTTP exchange (2xx with an HTML body, or a 304)."""
+    """A successful HTTP exchange (2xx with an HTML body, or a 304).
+
+    ``text`` and ``encoding`` are decoded from ``body`` on first use: an unchanged page
+    (same body hash) never needs them, and extraction decodes in its worker process.
+    """
 
     url: str  # as requested
     final_url: str  # after redirects
@@ -28,14 +35,29 @@ class FetchResult:
     fetched_at: datetime  # timezone-aware UTC, when the request started
     duration: float  # seconds, whole exchange including redirects
     body: bytes = b""  # decompressed body bytes ('' for 304)
-    text: str = ""  # body decoded to str
-    encoding: str | None = None  # the charset used to decode ``text``
+    charset: str | None = None  # as the Content-Type header declared it (may be wrong)
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
     body_sha256: str | None = None  # of ``body``; None for 304
     redirects: tuple[str, ...] = ()  # every URL visited before final_url
     not_modified: bool = False  # True for a 304 answer to a conditional GET
+
+    @property
+    def text(self) -> str:
+        """``body`` decoded to str ('' for a 304)."""
+        return self._decoded[0]
+
+    @property
+    def encoding(self) -> str | None:
+        """The charset used to decode ``text`` (None for a 304)."""
+        return self._decoded[1]
+
+    @cached_property
+    def _decoded(self) -> tuple[str, str | None]:
+        if self.not_modified:
+            return "", None
+        return decode_html(self.body, self.charset)
 
 
 @dataclass(frozen=True)

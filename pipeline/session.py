@@ -153,7 +153,9 @@ class Session:
         drop = rules.drop if rules else ()
         prepared = None
         if _prepares(self.pool):
-            prepared = await self.pool.prepare(result.body, result.encoding, url=url,
+            # The declared charset, not result.encoding: the worker decodes (and detects)
+            # so the main process never decodes the body at all.
+            prepared = await self.pool.prepare(result.body, result.charset, url=url,
                                                final_url=result.final_url, drop=drop)
             extracted = prepared.extracted
         else:  # a pool that replaces extract() (tests, instrumentation) keeps working
@@ -173,6 +175,7 @@ class Session:
         key, saved = await self.writer.run(
             _store, url, extracted, result, info, if_same=if_same, if_changed=if_changed,
             packed=prepared.packed if prepared else None, hashes=hashes,
+            encoding=prepared.encoding if prepared else None,
         )
         await self._retire_if(page, key, if_changed if saved.created else if_same)
         if saved.created:
@@ -343,7 +346,7 @@ def _fetch_info(result: FetchResult, started_at: datetime, duration: float) -> F
 
 
 def _store(archive, url: str, extracted: Extracted, result: FetchResult, info: FetchInfo, *,
-           if_same, if_changed, packed, hashes):
+           if_same, if_changed, packed, hashes, encoding=None):
     """The store side of a successful extraction; runs on the writer thread."""
     previous = archive.latest_text(url)
     check_extraction(extracted, requested_url=url,
@@ -352,7 +355,7 @@ def _store(archive, url: str, extracted: Extracted, result: FetchResult, info: F
     for alias in {*map(_safe_canonical, (url, *result.redirects, result.final_url))} - {key}:
         archive.add_alias(alias, key)
     saved = archive.save(
-        _snapshot(key, extracted, result, info), next_check_at=if_same,
+        _snapshot(key, extracted, result, info, encoding), next_check_at=if_same,
         next_check_if_changed=if_changed, packed=packed, raw_sha256=result.body_sha256,
         hashes=hashes,
     )
@@ -364,12 +367,13 @@ def _prepares(pool) -> bool:
     return isinstance(pool, ExtractorPool) and type(pool).extract is ExtractorPool.extract
 
 
-def _snapshot(key: str, ex: Extracted, result: FetchResult, info: FetchInfo) -> Snapshot:
+def _snapshot(key: str, ex: Extracted, result: FetchResult, info: FetchInfo,
+              encoding: str | None = None) -> Snapshot:
     return Snapshot(
         url=key, content=content_of(ex), fetch=info, raw_html=result.body, markdown=ex.markdown,
         sitename=ex.sitename, language=ex.language, section=ex.section, tags=ex.tags,
         extractor=ex.extractor, extractor_version=ex.extractor_version,
-        encoding=result.encoding,
+        encoding=encoding or result.encoding,  # the worker's, or decoded here (no worker)
     )
 
 

@@ -86,6 +86,7 @@ class Prepared:
     extracted: Extracted
     packed: tuple[str, bytes]  # blobs.pack(raw body)
     hashes: dict[str, str]  # field_hashes(content_of(extracted))
+    encoding: str | None = None  # the charset the body was decoded with
 
 
 def content_of(ex: Extracted) -> Content:
@@ -101,12 +102,14 @@ def prepare_in_worker(
     drop: tuple[str, ...] = (), encoding: str | None = None,
 ) -> Prepared:
     """Decode, extract, hash and compress in the worker: bytes pickle as a copy, a str
-    is re-encoded, and the main process stays free for fetching and writing."""
+    is re-encoded, and the main process stays free for fetching and writing.
+
+    ``encoding`` is a hint (the header's charset); the one actually used is returned."""
     from .charset import decode_html
 
-    html, _ = decode_html(raw, encoding)
+    html, used = decode_html(raw, encoding)
     extracted = extract_in_worker(fn, html, url, final_url, timeout, drop)
-    return Prepared(extracted, blobs.pack(raw), field_hashes(content_of(extracted)))
+    return Prepared(extracted, blobs.pack(raw), field_hashes(content_of(extracted)), used)
 
 
 class ExtractorPool:
@@ -154,7 +157,8 @@ class ExtractorPool:
         self, raw: bytes, encoding: str | None, *, url: str, final_url: str,
         drop: tuple[str, ...] = (),
     ) -> Prepared:
-        """``extract`` from the raw body, with the store's hashes and packed blob."""
+        """``extract`` from the raw body, with the store's hashes and packed blob.
+        ``encoding`` is the declared charset, a hint: the worker detects the real one."""
         return await self._run(prepare_in_worker, raw, url, final_url, drop, encoding)
 
     async def extract(
