@@ -5,7 +5,8 @@ loopback server. Round 1 serves the furnished page and captures version 1; round
 the same bytes again (must be "same_body"); round 3 serves the page with one mutation and
 re-checks. Cosmetic churn must leave the page unchanged; a substantive edit must make a
 version whose changed fields include the edited one and whose JSON diff shows exactly the
-edited words. Pages: 30 from corpus/aeb and 30 from corpus/fundus-dev by default; all of them
+edited words (a headline edit may show in the declared title, in the printed <h1>
+headline, or both; every one that changed must show exactly the edited words). Pages: 30 from corpus/aeb and 30 from corpus/fundus-dev by default; all of them
 with `python -m bench.changes --full` or BENCH_FULL=1 (BENCH_PAGES=N picks N per corpus).
 """
 
@@ -199,22 +200,31 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-def _exact(expect: Expect, diff: dict) -> tuple[bool, str]:
+# A headline edit may show in the declared title, the printed <h1> headline, or both.
+_SAME_EDIT = {"title": ("title", "headline")}
+
+
+def _fields_for(expect: Expect, changed) -> list[str]:
+    return [f for f in _SAME_EDIT.get(expect.field, (expect.field,)) if f in changed]
+
+
+def _exact(expect: Expect, diff: dict, field: str | None = None) -> tuple[bool, str]:
+    field = field or expect.field
     body_del, body_ins = _body_words(diff)
     wanted = [(Counter(expect.deleted), Counter(expect.inserted))]
     wanted += [(Counter(d), Counter(i)) for d, i in expect.alternatives]
     if expect.field == "text":
         ok = any(body_del == d and body_ins == i for d, i in wanted)
         return ok, f"diff {_ops_text(diff)}"
-    change = diff["fields"].get(expect.field, {})
-    if expect.field == "published":
+    change = diff["fields"].get(field, {})
+    if field == "published":
         old, new = _day(change.get("old")), _day(change.get("new"))
         field_ok = old is not None and new is not None and (new - old).days == expect.shift_days
         shown = f"published {change.get('old')} -> {change.get('new')}"
     else:
         got_del, got_ins = _changed_words(change.get("old") or "", change.get("new") or "")
         field_ok = got_del == wanted[0][0] and got_ins == wanted[0][1]
-        shown = f"{expect.field} -{_short(got_del)} +{_short(got_ins)}"
+        shown = f"{field} -{_short(got_del)} +{_short(got_ins)}"
     # The body may repeat the field (a headline or byline in the text, maybe twice), nothing else.
     body_ok = set(body_del) <= set(wanted[0][0]) and set(body_ins) <= set(wanted[0][1])
     if not body_ok:
@@ -239,10 +249,12 @@ def score(config: Config, url: str, page: str, expect: Expect, outcome) -> Resul
     if outcome.outcome != "new_version":
         return Result(page, expect.kind, False, False, what=f"{outcome.outcome} ({expect.note[:80]})")
     diff = _diff(config, url)
-    if expect.field not in outcome.changed:
+    fields = _fields_for(expect, outcome.changed)
+    if not fields:
         return Result(page, expect.kind, False, False,
                       what=f"changed {', '.join(outcome.changed)}, not {expect.field} ({expect.note[:80]})")
-    exact, shown = _exact(expect, diff)
+    checks = [_exact(expect, diff, field) for field in fields]
+    exact, shown = all(ok for ok, _ in checks), "; ".join(text for ok, text in checks if not ok)
     return Result(page, expect.kind, False, True, exact, what="" if exact else f"{shown}; wanted {expect.note[:80]}")
 
 

@@ -365,7 +365,7 @@ def _whole(word: str) -> re.Pattern:
 
 
 def _headline(doc) -> str:
-    """The on-page headline: the <h1> sharing most words with og:title or <title>, else og:title."""
+    """The on-page headline: the <h1> most like og:title or <title> by shared words, else og:title."""
     declared = [m.get("content") or "" for m in doc.iter("meta") if _meta_key(m) in ("og:title", "twitter:title")]
     title = doc.find(".//title")
     declared.append(_text(title) if title is not None else "")
@@ -375,7 +375,8 @@ def _headline(doc) -> str:
         if _furniture(h1) or not _text(h1):
             continue
         mine = set(_fold(_text(h1)).split())
-        score = max((len(mine & k) / len(mine) for k in keys if mine), default=0.0)
+        # Jaccard, not containment: a logo <h1> ("The X Blog") is contained in "Post | The X Blog".
+        score = max((len(mine & k) / len(mine | k) for k in keys if mine), default=0.0)
         if score > best_score:
             best, best_score = _text(h1), score
     if best_score >= 0.5:
@@ -428,6 +429,12 @@ _NAME_SPLIT = re.compile(r"\s*(?:[,|·•/:;]|\b(?:and|und|et|y|e|by|von|par|por
 _NAME = re.compile(r"^[^\W\d_][^\W\d_'.-]*(?:[ '.-]+[^\W\d_][^\W\d_'.-]*){1,3}$")
 
 
+# JSON-LD keys whose objects are other works (a fact-check's reviewed claim, citations):
+# their authors are not the article's.
+_NOT_THE_ARTICLE = frozenset({"itemReviewed", "review", "citation", "mentions", "about", "isBasedOn"})
+_MAX_BYLINE = 120  # characters: a longer "author" element is a bio box, not a byline
+
+
 def _ld_author_names(doc) -> list[str]:
     import json
 
@@ -443,6 +450,8 @@ def _ld_author_names(doc) -> list[str]:
             if in_author and isinstance(node.get("name"), str):
                 names.append(node["name"])
             for k, v in node.items():
+                if k in _NOT_THE_ARTICLE:
+                    continue
                 walk(v, in_author or k in ("author", "creator"), depth + 1)
         elif isinstance(node, str) and in_author:
             names.append(node)
@@ -463,7 +472,7 @@ def _author_candidates(doc, skip: set) -> list[list[str]]:
         if not isinstance(el.tag, str) or el in skip:
             continue
         cls = f"{el.get('class') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}".lower()
-        if re.search(r"author|byline", cls):
+        if re.search(r"author|byline", cls) and len(_text(el)) <= _MAX_BYLINE:
             bylines.append(_text(el))
     return [[" ".join(n.split()) for n in group if n] for group in (_ld_author_names(doc), metas, bylines)]
 
