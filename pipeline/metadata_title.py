@@ -2,7 +2,8 @@
 
 Voices in order of trust: og:title, the JSON-LD headline, a <meta name=headline>, the first
 <h1>, twitter:title, <title> and trafilatura's guess, each with site-name affixes stripped.
-The first voice wins; the others only clean it:
+The first voice wins, except that when og:title and the JSON-LD headline are two different
+headlines (not two wordings of one) the JSON-LD one leads. The others only clean the winner:
 another voice that is a separator-delimited part of the winner, or the winner minus a short
 tail naming the site or a section, shows that the rest is furniture ("… | Politics", "…-News|Site").
 Majority voting was measured too and loses: publishers split between og:title and JSON-LD as
@@ -24,6 +25,9 @@ MAX_TITLE = 600
 _MAX_TAIL = 30
 # An <h1> is the printed headline when it is this close to a declared title (0..1, difflib ratio).
 _HEADLINE_LIKENESS = 0.5
+# og:title and the JSON-LD headline less alike than this (difflib ratio) are two different
+# headlines rather than two wordings of one (docs/BENCHMARKS.md has the measured split).
+_DIFFERENT_HEADLINES = 0.62
 _COMPARED = 300  # characters of each string compared, so a hostile 1 MB <h1> costs nothing
 _TYPOGRAPHIC = re.compile(r"[\u2018\u2019\u201c\u201d\u201e\u00ab\u00bb]")
 _TAIL_START = re.compile(r"^\s*[-|\u2013\u2014:\u00b7\u2022/\u3163\uff5c~*\u00bb]")
@@ -42,6 +46,12 @@ def choose_title(src: Sources, fallback_title: str | None, sites: list[str]) -> 
         # keeps the typography the newsroom wrote.
         jsonld = next(text for source, text in voices if source == "jsonld")
         return jsonld if _typographic(jsonld) > _typographic(best) else best
+    if len(declared) == 2 and _likeness(declared[0], declared[1]) < _DIFFERENT_HEADLINES:
+        # Two different headlines, not two wordings of one: og:title is then a social teaser,
+        # and schema.org's `headline` is the article's own.
+        index = next(i for i, (source, _text) in enumerate(voices) if source == "jsonld")
+        voices = [voices[index], *voices[:index], *voices[index + 1 :]]
+        best = voices[0][1]
     return _trim_by_agreement(best, [text for _source, text in voices[1:]], sites)
 
 
