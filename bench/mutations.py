@@ -364,19 +364,25 @@ def _whole(word: str) -> re.Pattern:
     return re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
 
 
+_SEPARATOR = re.compile(r"\s[|\u2013\u2014:\u00b7\u2022-]\s|\s*\|\s*")
+
+
 def _headline(doc) -> str:
     """The on-page headline: the <h1> most like og:title or <title> by shared words, else og:title."""
     declared = [m.get("content") or "" for m in doc.iter("meta") if _meta_key(m) in ("og:title", "twitter:title")]
     title = doc.find(".//title")
     declared.append(_text(title) if title is not None else "")
     keys = [set(_fold(d).split()) for d in declared if d.strip()]
+    # What follows the first separator of a declared title ("Post | The X Blog") names the site:
+    # an <h1> holding only that is the logo.
+    site = {_fold(m.get("content") or "") for m in doc.iter("meta") if _meta_key(m) == "og:site_name"}
+    site |= {_fold(part) for d in declared for part in _SEPARATOR.split(d)[1:]}
     best, best_score = "", 0.0
     for h1 in doc.iter("h1"):
-        if _furniture(h1) or not _text(h1):
+        if _furniture(h1) or not _text(h1) or _fold(_text(h1)) in site:
             continue
         mine = set(_fold(_text(h1)).split())
-        # Jaccard, not containment: a logo <h1> ("The X Blog") is contained in "Post | The X Blog".
-        score = max((len(mine & k) / len(mine | k) for k in keys if mine), default=0.0)
+        score = max((len(mine & k) / len(mine) for k in keys if mine), default=0.0)
         if score > best_score:
             best, best_score = _text(h1), score
     if best_score >= 0.5:
@@ -496,7 +502,7 @@ def edit_byline(doc, paras, rng: random.Random) -> Expect | None:
         for candidate in group:
             # A byline element's text may be "By Jane Doe | 3 May": try the name-shaped pieces.
             for piece in [candidate, *_NAME_SPLIT.split(candidate)]:
-                piece = piece.strip()
+                piece = re.sub(r"^(?:by|von|par|por|door|av)\s+", "", piece.strip(), flags=re.I)
                 key = _fold(piece)
                 if (_NAME.match(piece) and len(piece) <= 40 and all(t[0].isupper() for t in piece.split())
                         and key in folded_html and not any(key in p or p in key for p in publishers)):
