@@ -23,6 +23,7 @@ from archive.words import WORD, WordOp, apply_ops, coalesce, word_ops
 __all__ = [
     "Block",
     "FieldChange",
+    "shown_fields",
     "VersionDiff",
     "WordOp",
     "apply_ops",
@@ -248,6 +249,17 @@ def _display(content: Content, name: str) -> str | None:
     if name == "authors":
         return ", ".join(value) if value else None
     return value
+
+
+def shown_fields(diff: VersionDiff) -> tuple[FieldChange, ...]:
+    """The changed metadata for a reader: a title and printed headline that changed alike are
+    one entry rather than the same before/after twice (JSON keeps both fields)."""
+    by_name = {change.field: change for change in diff.fields}
+    title, headline = by_name.get("title"), by_name.get("headline")
+    if not (title and headline and (title.old, title.new) == (headline.old, headline.new)):
+        return diff.fields
+    merged = FieldChange("title and headline", title.old, title.new)
+    return tuple(merged if c is title else c for c in diff.fields if c is not headline)
 
 
 def diff_versions(old: Version, new: Version) -> VersionDiff:

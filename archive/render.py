@@ -11,7 +11,7 @@ import difflib
 import re
 
 from archive.article import flags_label, human_time
-from archive.diff import Block, VersionDiff, WordOp
+from archive.diff import Block, VersionDiff, WordOp, shown_fields
 from archive.render_html import elide, render_html
 
 __all__ = ["diff_to_json", "render_html", "render_text", "render_unified"]
@@ -84,7 +84,7 @@ def render_text(diff: VersionDiff, *, color: bool, context: int | None = 1) -> s
         lines.append("No changes.")
         return "\n".join(lines) + "\n"
     lines.append("changed: " + (", ".join(diff.changed) or "nothing after normalisation"))
-    for change in diff.fields:
+    for change in shown_fields(diff):
         lines += ["", marks.style("bold", f"{change.field}:")]
         old, new = change.old or "", change.new or ""
         # The labels already say which is which; plain output stays free of markers here.
@@ -106,7 +106,7 @@ def render_text(diff: VersionDiff, *, color: bool, context: int | None = 1) -> s
 def _document(diff: VersionDiff, side: str) -> list[str]:
     """The lines a unified diff compares: changed metadata as `field: value`, then paragraphs."""
     lines = []
-    for change in diff.fields:
+    for change in shown_fields(diff):
         value = change.old if side == "old" else change.new
         lines.append(f"{change.field}: {_safe(value) if value is not None else ''}")
     if lines:

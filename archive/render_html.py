@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterable
 
-from archive.diff import Block, VersionDiff, WordOp, diff_texts
+from archive.diff import Block, VersionDiff, WordOp, diff_texts, shown_fields
 
 __all__ = ["elide", "render_html"]
 
@@ -183,7 +183,7 @@ def _metadata(diff: VersionDiff) -> str:
     if not diff.fields:
         return ""
     rows = []
-    for change in diff.fields:
+    for change in shown_fields(diff):
         old, new = change.old, change.new
         if old and new:
             _blocks, ops = diff_texts(old, new)

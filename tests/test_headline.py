@@ -140,3 +140,16 @@ def test_page_without_any_declared_title_uses_its_h1_for_both():
     html = html.replace(f"<meta property='og:title' content='{DECLARED}'>", "")
     got = extract(html, url="https://news.example/harbour")
     assert got.title == got.headline == PRINTED
+
+
+def test_title_and_headline_edited_alike_show_once_in_text_and_both_in_json(httpserver, cli):
+    url = serve(httpserver, page(printed=DECLARED))
+    assert cli("add", url)[0] == 0
+    new = DECLARED.replace("approves", "rejects")
+    serve(httpserver, page(declared=new, printed=new))
+    assert cli("add", url)[1].strip() == f"{url}: new version 2 (title, headline)"
+    text = cli("diff", url)[1]
+    assert "title and headline:" in text and text.count(f"after:  {new}") == 1
+    assert "title and headline" in cli("diff", url, "--format", "unified")[1]
+    fields = json.loads(cli("diff", url, "--format", "json")[1])["fields"]
+    assert fields["title"] == fields["headline"] == {"old": DECLARED, "new": new}
