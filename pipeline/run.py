@@ -20,7 +20,6 @@ from archive.store import PageState
 
 from .config import Config
 from .errors import FetchError
-from .discovery import discover_new_pages
 from .politeness import HostGate
 from .session import PageOutcome, Session, wait_all
 from .urls import canonical_url
@@ -123,8 +122,15 @@ class Engine:
         """`archive add`: track these URLs and check them now; every error is reported."""
         async with Session(self) as session:
             # One transaction for all of them, not three writer round-trips per URL.
-            pages = await session.writer.call("track_many", list(urls), source=source,
-                                              now=self.now())
+            tracking = asyncio.ensure_future(
+                session.writer.call("track_many", list(urls), source=source, now=self.now())
+            )
+            await asyncio.sleep(0)  # hand track_many to the writer thread first
+            # New pages all need extraction: load the extractor and start the workers now,
+            # while the writer tracks the URLs, rather than when the first page arrives.
+            if hasattr(session.pool, "start"):
+                session.pool.start()
+            pages = await tracking
             return await self._check(session, pages, report_all=True, deadline=None)
 
     async def run(self, *, check_all: bool = False, limit: int | None = None,
@@ -145,6 +151,8 @@ class Engine:
                 await session.writer.feed_call("add", canonical_url(url), source="config")
             new_pages, discovery_errors = 0, ()
             if discover and not session.stop_event.is_set():
+                from .discovery import discover_new_pages  # feedparser: only when discovering
+
                 share = None if deadline is None else started + max_runtime * DISCOVERY_SHARE
                 new_pages, discovery_errors = await discover_new_pages(session, deadline=share)
             if check_all:

@@ -27,7 +27,6 @@ from .fetch import Fetcher
 from .models import Extracted, FetchResult, Target
 from .politeness import HostGate
 from .quality import check_extraction, word_count
-from .reextract import refresh_baseline
 from .schedule import error_backoff, next_check_at, should_report
 from .store_writer import StoreWriter
 from .urls import canonical_url, choose_identity
@@ -167,6 +166,10 @@ class Session:
             extracted = _drop_lines(extracted, rules.ignore_lines)
             hashes = None  # the worker hashed the lines that are now dropped
         if page.latest_version:
+            # Imported here: it brings in trafilatura, which a run of unchanged pages never
+            # needs in this process (the workers import it themselves).
+            from .reextract import refresh_baseline
+
             # An older extractor's baseline would make its own differences look like edits.
             await refresh_baseline(self.pool, self.writer, url)
         if_same = self._next_check(page, changed=False, published=extracted.published)
