@@ -19,6 +19,14 @@ from collections.abc import Callable, Iterator
 import brotli
 import zstandard
 
+try:  # ISA-L inflates gzip about twice as fast as zlib, with the same API (max_length too)
+    from isal import isal_zlib as _inflate
+
+    _INFLATE_ERRORS: tuple[type[Exception], ...] = (_inflate.error, zlib.error)
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    _inflate = zlib
+    _INFLATE_ERRORS = (zlib.error,)
+
 __all__ = [
     "CHUNK", "GZIP_MAGIC", "BodyDecoder", "BodyReader", "DecodeFailed", "DecodeLimit",
     "media_type", "refuse_declared_type",
@@ -67,18 +75,18 @@ class _Zlib(_Stage):
         super().__init__(limit)
         self.name = name
         self._wbits = 16 + zlib.MAX_WBITS if name == "gzip" else zlib.MAX_WBITS
-        self._obj = zlib.decompressobj(self._wbits)
+        self._obj = _inflate.decompressobj(self._wbits)
         self._seen_input = False
 
     def _run(self, data: bytes) -> Iterator[bytes]:
         while data:
             try:
                 out = self._obj.decompress(data, CHUNK)
-            except zlib.error as exc:
+            except _INFLATE_ERRORS as exc:
                 if self.name == "deflate" and not self._seen_input and self._wbits > 0:
                     # "deflate" is often raw DEFLATE without the zlib header.
                     self._wbits = -zlib.MAX_WBITS
-                    self._obj = zlib.decompressobj(self._wbits)
+                    self._obj = _inflate.decompressobj(self._wbits)
                     continue
                 raise DecodeFailed(f"bad {self.name} data: {exc}") from exc
             self._seen_input = True
@@ -87,7 +95,7 @@ class _Zlib(_Stage):
             if self._obj.eof:
                 rest = self._obj.unused_data.lstrip(b"\x00")
                 if self.name == "gzip" and rest.startswith(b"\x1f\x8b"):
-                    self._obj = zlib.decompressobj(self._wbits)  # next gzip member
+                    self._obj = _inflate.decompressobj(self._wbits)  # next gzip member
                     data = rest
                     continue
                 return  # trailing garbage after the stream is ignored, as browsers do
@@ -97,7 +105,7 @@ class _Zlib(_Stage):
         if self._obj.eof and not (self.name == "gzip" and data.startswith(b"\x1f\x8b")):
             return
         if self._obj.eof:
-            self._obj = zlib.decompressobj(self._wbits)
+            self._obj = _inflate.decompressobj(self._wbits)
         yield from self._run(data)
 
     def finish(self) -> Iterator[bytes]:
