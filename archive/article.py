@@ -90,6 +90,7 @@ def version_to_json(version: Version) -> dict:
         "captured_at": version.captured_at,
         "title": content.title,
         "headline": content.headline,
+        "other_titles": list(content.other_titles),
         "authors": list(content.authors),
         "published": content.published,
         "modified": content.modified,

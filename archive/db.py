@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS versions (
     captured_at TEXT NOT NULL,
     title TEXT,
     headline TEXT,
+    other_titles TEXT NOT NULL DEFAULT '[]',
     authors TEXT NOT NULL DEFAULT '[]',
     published TEXT,
     modified TEXT,
@@ -407,7 +408,10 @@ def _migrate(db: sqlite_utils.Database) -> None:
 
 
 # Columns added after schema 1, for archives created before them.
-_ADDED_COLUMNS = (("versions", "headline", "TEXT"),)  # schema 2
+_ADDED_COLUMNS = (  # schema 2
+    ("versions", "headline", "TEXT"),
+    ("versions", "other_titles", "TEXT NOT NULL DEFAULT '[]'"),
+)
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -248,6 +248,8 @@ def _display(content: Content, name: str) -> str | None:
     value = getattr(content, name)
     if name == "authors":
         return ", ".join(value) if value else None
+    if name == "other_titles":  # titles may hold commas and bars; this mark they rarely do
+        return " \u2016 ".join(value) if value else None
     return value
 
 

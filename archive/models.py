@@ -9,6 +9,7 @@ from datetime import datetime
 VERSIONED_FIELDS: tuple[str, ...] = (
     "title",
     "headline",
+    "other_titles",
     "authors",
     "published",
     "modified",
@@ -23,11 +24,14 @@ class Content:
     """The versioned part of an article. ``text`` is the body, one paragraph per line.
 
     ``title`` is the headline the page declares (og:title, JSON-LD); ``headline`` is the one
-    printed on the page (its <h1>). They often differ, and an editor may change either alone.
+    printed on the page (its <h1>); ``other_titles`` are the page's further declared headlines
+    (og:title, JSON-LD, twitter:title, <title>) that differ from both. They often differ, and
+    an editor may change any one alone.
     """
 
     title: str | None = None
     headline: str | None = None
+    other_titles: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     published: str | None = None
     modified: str | None = None

@@ -144,7 +144,7 @@ def normalize_content(content: Content) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in VERSIONED_FIELDS:
         value = getattr(content, name)
-        if name == "authors":
+        if name in ("authors", "other_titles"):
             out[name] = normalize_text("\n".join(value or ()))
         elif name == "canonical_url":
             out[name] = _normalize_url(value) if value else ""

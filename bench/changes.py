@@ -5,8 +5,8 @@ loopback server. Round 1 serves the furnished page and captures version 1; round
 the same bytes again (must be "same_body"); round 3 serves the page with one mutation and
 re-checks. Cosmetic churn must leave the page unchanged; a substantive edit must make a
 version whose changed fields include the edited one and whose JSON diff shows exactly the
-edited words (a headline edit may show in the declared title, in the printed <h1>
-headline, or both; every one that changed must show exactly the edited words). Pages: 30 from corpus/aeb and 30 from corpus/fundus-dev by default; all of them
+edited words (a headline edit may show in the declared title, the printed <h1> headline
+or the other declared headlines; every one that changed must show exactly the edited words). Pages: 30 from corpus/aeb and 30 from corpus/fundus-dev by default; all of them
 with `python -m bench.changes --full` or BENCH_FULL=1 (BENCH_PAGES=N picks N per corpus).
 """
 
@@ -200,8 +200,9 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-# A headline edit may show in the declared title, the printed <h1> headline, or both.
-_SAME_EDIT = {"title": ("title", "headline")}
+# A headline edit may show in the declared title, the printed <h1> headline, the other declared
+# headlines, or several of them.
+_SAME_EDIT = {"title": ("title", "headline", "other_titles")}
 
 
 def _fields_for(expect: Expect, changed) -> list[str]:

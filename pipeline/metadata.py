@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 from pipeline.metadata_authors import body_byline, choose_authors
 from pipeline.metadata_clean import clean_text, fold, date_has_time, format_date, parse_date
 from pipeline.metadata_sources import Sources
-from pipeline.metadata_title import choose_headline, choose_title
+from pipeline.metadata_title import choose_headline, choose_title, other_titles
 
 _PUBLISHED_META = (
     "article:published_time", "og:published_time", "datepublished", "article.published",
@@ -42,6 +42,7 @@ class Metadata:
     authors_personal: bool = False  # False: the authors are the publisher/an agency, or none
     site_names: tuple[str, ...] = ()
     headline: str | None = None  # the printed <h1> headline (metadata_title.choose_headline)
+    other_titles: tuple[str, ...] = ()  # metadata_title.other_titles
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,11 @@ def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
     sites = _site_names(src, fb, url)
     authors = choose_authors(src, fb.author, sites)
     title = choose_title(src, fb.title, sites)
+    headline = choose_headline(src, title)
     return Metadata(
         title=title,
-        headline=choose_headline(src, title),
+        headline=headline,
+        other_titles=other_titles(src, sites, title, headline),
         authors=authors.names,
         published=choose_date(_published_candidates(src, fb)),
         modified=choose_date(_modified_candidates(src)),

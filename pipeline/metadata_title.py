@@ -18,7 +18,7 @@ from difflib import SequenceMatcher
 from pipeline.metadata_clean import clean_text, fold, strip_site_affixes, title_segments
 from pipeline.metadata_sources import Sources
 
-__all__ = ["choose_headline", "choose_title", "title_voices"]
+__all__ = ["choose_headline", "choose_title", "other_titles", "title_voices"]
 
 MAX_TITLE = 600
 # A tail after the headline that another voice omits, without naming the site: at most this long.
@@ -160,3 +160,21 @@ def _likeness(a: str, b: str) -> float:
         return 1.0
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     return matcher.ratio() if matcher.real_quick_ratio() > _HEADLINE_LIKENESS else 0.0
+
+
+_DECLARED = ("og", "jsonld", "meta", "twitter", "title")
+
+
+def other_titles(src: Sources, sites: list[str], title: str | None, headline: str | None) -> tuple[str, ...]:
+    """The page's declared headlines that are neither the chosen title nor the printed one.
+
+    Versioned so that an edit to any one of them is seen, whichever voice the title took.
+    """
+    taken = {fold(t) for t in (title, headline) if t}
+    out: list[str] = []
+    for source, text in title_voices(src, None, sites):
+        key = fold(text)
+        if source in _DECLARED and key not in taken:
+            taken.add(key)
+            out.append(text)
+    return tuple(out)

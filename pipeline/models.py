@@ -81,3 +81,4 @@ class Extracted:
     section: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
     headline: str | None = None  # the headline printed on the page (<h1>), next to the declared title
+    other_titles: tuple[str, ...] = ()  # further declared headlines differing from both

@@ -92,7 +92,8 @@ class Prepared:
 def content_of(ex: Extracted) -> Content:
     """The versioned fields of an extraction, as the store compares them."""
     return Content(
-        title=ex.title, headline=ex.headline, authors=ex.authors, published=ex.published, modified=ex.modified,
+        title=ex.title, headline=ex.headline, other_titles=ex.other_titles, authors=ex.authors,
+        published=ex.published, modified=ex.modified,
         description=ex.description, canonical_url=ex.canonical_url, text=ex.text,
     )
 

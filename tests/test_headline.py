@@ -112,10 +112,12 @@ def test_schema_1_archive_gains_the_column_and_keeps_its_versions(httpserver, cl
     # Turn the file back into a schema-1 archive: no headline column, version 1 recorded.
     with sqlite3.connect(cli.db) as conn:
         conn.execute("ALTER TABLE versions DROP COLUMN headline")
+        conn.execute("ALTER TABLE versions DROP COLUMN other_titles")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     conn.close()
     with Archive(cli.db, write=False) as archive:  # read-only: no migration, still readable
         assert archive.version(url, 1).content.headline is None
+        assert archive.version(url, 1).content.other_titles == ()
         assert archive.version(url, 1).content.title == DECLARED
     with Archive(cli.db) as archive:  # opening for writing migrates
         assert archive.version(url, 1).content.text
@@ -123,7 +125,7 @@ def test_schema_1_archive_gains_the_column_and_keeps_its_versions(httpserver, cl
         columns = {row[1] for row in conn.execute("PRAGMA table_info(versions)")}
         version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     conn.close()
-    assert "headline" in columns and version == "2"
+    assert {"headline", "other_titles"} <= columns and version == "2"
 
 
 def test_hostile_h1_values_are_bounded():
@@ -153,3 +155,23 @@ def test_title_and_headline_edited_alike_show_once_in_text_and_both_in_json(http
     assert "title and headline" in cli("diff", url, "--format", "unified")[1]
     fields = json.loads(cli("diff", url, "--format", "json")[1])["fields"]
     assert fields["title"] == fields["headline"] == {"old": DECLARED, "new": new}
+
+
+def test_edit_to_a_declared_headline_the_title_did_not_take_is_seen(httpserver, cli):
+    # og:title is a social teaser unlike the JSON-LD headline: the title takes JSON-LD's, and
+    # og:title is kept among the other declared titles, so editing it alone is still a version.
+    def with_jsonld(og: str) -> str:
+        ld = '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "%s"}</script>' % DECLARED
+        return page(declared=og, printed=PRINTED).replace("</head>", ld + "</head>")
+
+    teaser = "You will not believe what the harbour council did"
+    url = serve(httpserver, with_jsonld(teaser))
+    assert cli("add", url)[0] == 0
+    shown = json.loads(cli("show", url, "--format", "json")[1])
+    assert (shown["title"], shown["headline"]) == (DECLARED, PRINTED)
+    assert shown["other_titles"] == [teaser]
+    serve(httpserver, with_jsonld(teaser.replace("believe", "guess")))
+    code, out = cli("add", url)
+    assert code == 0 and out.strip() == f"{url}: new version 2 (other_titles)"
+    fields = json.loads(cli("diff", url, "--format", "json")[1])["fields"]
+    assert fields == {"other_titles": {"old": teaser, "new": teaser.replace("believe", "guess")}}

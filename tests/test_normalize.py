@@ -80,6 +80,7 @@ def test_normalize_content_fields():
     assert normalize_content(content) == {
         "title": "A title",
         "headline": "Atitle, printed",
+        "other_titles": "",
         "authors": "Jane Doe\nJohn Roe",
         "published": "2025-01-20",
         "modified": "",
