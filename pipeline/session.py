@@ -92,6 +92,7 @@ class Session:
                 pass
         self.engine._detach(self)
         try:
+            await self.writer.drain()
             await self.fetcher.aclose()
             kill = self.kill_workers or self.stop_event.is_set()
             await loop.run_in_executor(None, self.pool.close, kill)
@@ -130,7 +131,7 @@ class Session:
                 # The cheap path: no extraction at all.
                 outcome = "not_modified" if result.not_modified else "same_body"
                 when = self._next_check(page, changed=False)
-                saved = await self.writer.call(
+                saved = await self.writer.call_grouped(
                     "record_unchanged", url, info, outcome=outcome, next_check_at=when
                 )
                 await self._retire_if(page, url, when)
