@@ -307,6 +307,7 @@ class HostPools:
         self._pools: OrderedDict[tuple, httpcore.AsyncConnectionPool] = OrderedDict()
         self._busy: dict[tuple, int] = {}
         self._last_used: dict[tuple, float] = {}
+        self._next_sweep = 0.0
 
     async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
         url = request.url
@@ -342,8 +343,14 @@ class HostPools:
         self._slots.release()
 
     async def _sweep(self) -> None:
-        """Close idle origins: expired ones, and the oldest beyond the idle cap."""
-        stale = time.monotonic() - self._expiry
+        """Close idle origins: expired ones, and the oldest beyond the idle cap.
+
+        Expiry is looked for at most every tenth of the keep-alive time, not per request."""
+        now = time.monotonic()
+        if len(self._pools) <= self._max_idle and now < self._next_sweep:
+            return
+        self._next_sweep = now + self._expiry / 10
+        stale = now - self._expiry
         idle = [k for k in self._pools if not self._busy.get(k)]  # oldest first
         excess = len(idle) - self._max_idle
         for key in idle:
