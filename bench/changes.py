@@ -163,6 +163,13 @@ def _changed_words(old: str, new: str) -> tuple[Counter, Counter]:
     return a - b, b - a
 
 
+def _folded(counts: Counter) -> Counter:
+    out: Counter = Counter()
+    for word, n in counts.items():
+        out[word.casefold()] += n
+    return out
+
+
 def _body_words(diff: dict) -> tuple[Counter, Counter]:
     deleted, inserted = Counter(), Counter()
     for op in diff["ops"]:
@@ -224,6 +231,9 @@ def _exact(expect: Expect, diff: dict, field: str | None = None) -> tuple[bool, 
         shown = f"published {change.get('old')} -> {change.get('new')}"
     else:
         got_del, got_ins = _changed_words(change.get("old") or "", change.get("new") or "")
+        if field == "authors":  # the byline edit keeps the page's case ("DER SPIEGEL" -> "KEIKO TANABE")
+            got_del, got_ins = _folded(got_del), _folded(got_ins)
+            wanted = [(_folded(d), _folded(i)) for d, i in wanted]
         field_ok = got_del == wanted[0][0] and got_ins == wanted[0][1]
         shown = f"{field} -{_short(got_del)} +{_short(got_ins)}"
     # The body may repeat the field (a headline or byline in the text, maybe twice), nothing else.

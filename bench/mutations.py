@@ -14,6 +14,7 @@ Everything works on the DOM (lxml.html), never on strings of a particular page:
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections import Counter
@@ -412,17 +413,24 @@ def edit_title(doc, paras, rng: random.Random) -> Expect | None:
         text = _fold(_text(el))
         if text and (text in key or key in text) and len(text) <= 2 * len(key) + 40:
             roots.append(el)
+    # <title> may carry the headline in another wording ("SEO title - Site"): edited too, as
+    # every declared voice is.
+    roots += [el for el in doc.iter("title") if el not in roots]
     _replace_in_text_nodes(roots, pattern, new, skip)
     for meta in doc.iter("meta"):
-        if "title" in _meta_key(meta) and meta.get("content"):
+        if ("title" in _meta_key(meta) or _meta_key(meta) == "headline") and meta.get("content"):
             meta.set("content", pattern.sub(new, meta.get("content")))
     field = re.compile(r'("(?:headline|alternativeHeadline|name)"\s*:\s*")((?:[^"\\]|\\.)*)(")')
 
     def fix(m: re.Match) -> str:
         value = m.group(2)
+        try:  # the JSON string as the page's parser reads it (\uXXXX escapes decoded)
+            value = json.loads(f'"{value}"')
+        except ValueError:
+            pass
         if m.group(1).startswith('"name"') and not (key and (key in _fold(value) or _fold(value) in key)):
             return m.group(0)
-        return m.group(1) + pattern.sub(new, value) + m.group(3)
+        return m.group(1) + json.dumps(pattern.sub(new, value), ensure_ascii=False)[1:-1] + m.group(3)
 
     for script in _ld_scripts(doc):
         script.text = field.sub(fix, script.text)
@@ -442,8 +450,6 @@ _MAX_BYLINE = 120  # characters: a longer "author" element is a bio box, not a b
 
 
 def _ld_author_names(doc) -> list[str]:
-    import json
-
     names: list[str] = []
 
     def walk(node, in_author: bool, depth: int = 0) -> None:
