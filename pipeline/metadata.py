@@ -62,7 +62,7 @@ def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
     sites = _site_names(src, fb, url)
     authors = choose_authors(src, fb.author, sites)
     title = choose_title(src, fb.title, sites)
-    headline = choose_headline(src, title)
+    headline = choose_headline(src, title, sites)
     return Metadata(
         title=title,
         headline=headline,

@@ -53,6 +53,11 @@ _TITLE_SEPARATORS = re.compile(
 )
 
 
+def leading_segment(value: str) -> str:
+    """The part of a title before its first site-name separator ("Headline | Site" -> "Headline")."""
+    return _TITLE_SEPARATORS.split(value, 1)[0].strip()
+
+
 def title_segments(value: str) -> list[str]:
     """The parts of a title split on site-name separators, longest first, the whole first of all."""
     parts = [p.strip() for p in _TITLE_SEPARATORS.split(value) if p and p.strip()]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from pipeline.metadata_clean import clean_text, fold, strip_site_affixes, title_segments
+from pipeline.metadata_clean import clean_text, fold, leading_segment, strip_site_affixes, title_segments
 from pipeline.metadata_sources import Sources
 
 __all__ = ["choose_headline", "choose_title", "other_titles", "title_voices"]
@@ -118,7 +118,7 @@ def _typographic(text: str) -> int:
     return len(_TYPOGRAPHIC.findall(text))
 
 
-def choose_headline(src: Sources, title: str | None) -> str | None:
+def choose_headline(src: Sources, title: str | None, sites: list[str] = ()) -> str | None:
     """The headline as printed on the page: the <h1> closest to a declared title, if any is close.
 
     Kept beside the declared title because an editor may change either one alone. An <h1>
@@ -126,13 +126,15 @@ def choose_headline(src: Sources, title: str | None) -> str | None:
     """
     declared = [*src.meta.get("og:title", ())[:1], *src.meta.get("twitter:title", ())[:1], src.title_tag, title]
     declared += [obj.get("headline") for obj in src.jsonld[:3] if isinstance(obj.get("headline"), str)]
-    keys = {fold(d)[:_COMPARED] for d in declared if isinstance(d, str) and d.strip()}
+    declared = [d for d in declared if isinstance(d, str) and d.strip()]
+    # A voice's leading segment too: when the site is not known, "Headline - Site" stays whole.
+    keys = {fold(v)[:_COMPARED] for d in declared for v in (d, leading_segment(d)) if len(v) >= 4}
     # What a declared voice adds around the title ("Title | Site | Section") is furniture,
     # so an <h1> holding the site's name is not the headline.
     title_key = fold(title or "")
-    furniture: set[str] = set()
+    furniture = {fold(s) for s in sites}
     for d in declared:
-        if not (isinstance(d, str) and title_key and title_key in fold(d)):
+        if not (title_key and title_key in fold(d)):
             continue
         rest = fold(d).replace(title_key, " | ")
         if rest.strip(" |"):

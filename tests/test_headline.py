@@ -175,3 +175,13 @@ def test_edit_to_a_declared_headline_the_title_did_not_take_is_seen(httpserver, 
     assert code == 0 and out.strip() == f"{url}: new version 2 (other_titles)"
     fields = json.loads(cli("diff", url, "--format", "json")[1])["fields"]
     assert fields == {"other_titles": {"old": teaser, "new": teaser.replace("believe", "guess")}}
+
+
+def test_short_h1_is_found_when_the_site_suffix_cannot_be_stripped():
+    # A loopback URL names no site, so og:title keeps " - The Daily Example"; the <h1> is its
+    # leading segment and still the printed headline.
+    html = page(declared="Quiet win - The Daily Example", printed="Quiet win")
+    html = html.replace("<meta property='og:site_name' content='The Test Gazette'>", "")
+    html = html.replace("<h1 class='logo'>The Test Gazette</h1>", "")
+    got = extract(html, url="http://127.0.0.1:8000/story")
+    assert got.headline == "Quiet win"
