@@ -400,27 +400,35 @@ def render(f: dict) -> str:
 
 
 PROFILE = """
-### Where the time goes (first captures) and what was done
+### Where the time goes and what was done
 
-Profiled with cProfile on a CPU clock (`time.process_time`) around `archive add` of 300 URLs,
-and by timing each step alone on the 308 corpus pages (232 kB of HTML on average), CPU per page:
+First captures: cProfile on a CPU clock around `archive add`, `getrusage` of the main process
+against its workers, and each step timed alone on the corpus pages. Unchanged re-checks: the
+fetcher alone in a loop over the 1,232 loopback URLs, and `archive run --all` at 400 and 1,232
+pages (per-page slope and fixed cost), with and without the fetch stubbed out. CPU per page:
 
 | step | where | CPU ms/page | done |
 |---|---|---:|---|
-| extraction: `pipeline.extract.extract` (trafilatura + metadata) | worker | 71 | bare `trafilatura.extract(with_metadata=True)` is 69: this is the floor |
-| fetch: httpx/httpcore request, gzip decode, charset decode | main | 3.6 | was 4.9: httpcore retried a failed `import sniffio` on every lock it made (anyio ≥ 4.11 no longer installs sniffio; encode/httpcore#1103); `sniffio` is now a dependency |
-| raw-body compression (`archive/blobs.py`) | worker | 2.2 | was 5.7 (zlib 6): level 1 now; blobs 0.233 instead of 0.196 of the raw HTML; done in the extraction worker (`ExtractorPool.prepare`), no longer on the writer thread |
-| words added for a first version (`Archive.save`) | writer thread | 0.2 | was 1.2: a word diff against the empty string; now a word count (same figure) |
-| compressing a body whose content did not change | writer thread | 0 | was 2–6 on every changed-body/same-content re-check: skipped now |
-| field normalisation and hashes | worker | 0.7 | computed in the worker and passed to `Archive.save(hashes=)`; the raw sha256 (0.16) is the fetch's, not computed twice |
-| pickling the HTML to a worker | both | 0.06 | was 0.7 as a `str`: the raw bytes and charset are sent and decoded in the worker (0.45, same text); `pipeline/fetch.py` still decodes once in the main process too (0.45, now unused on this path) |
-| SQLite transaction for `save` | writer thread | ~1 | kept: one `BEGIN IMMEDIATE` per page; the store side of a page (`latest_text`, `rekey`, aliases, `save`) is one writer-thread hop instead of four or more |
-| `pipeline.session.wait_all`: `asyncio.wait(pending, FIRST_COMPLETED)` per finished page | main | ~6 at 10,000 pages, ~0.8 at 1,232 | done: a done-callback counter and one event make it O(1) per page |
+| extraction: `pipeline.extract.extract` (trafilatura + metadata + cleaning) | worker | 39 | bare `trafilatura.extract(with_metadata=True)` is 43 on the same pages, timed alone: the floor. Both grow by a third or more when the machine is busy (shared cores) |
+| fetch of one unchanged page: request, gzip inflate, sha256 | main | 1.4–1.7 | was 3.2. The httpcore pool held 16 connections for 50 hosts and closed each host's before its turn came again: a new TCP connection per page. A bigger single pool is worse (httpcore rescans its connections quadratically on every request), so `netguard.HostPools` keeps one small pool per origin (64 idle hosts at most, 5 s keep-alive, the same cap on requests in flight); idle checks are one `poll`, not anyio's attribute dict |
+| gzip inflate of the body (232 kB) | main | 0.4 | was 0.8 (zlib): ISA-L (`isal`), same caps (`max_length` per piece) |
+| charset decode of the body | main | 0 | was 0.45 on every fetch: `FetchResult.text` is decoded on first use, and nothing in the main process uses it (the worker decodes, and reports the charset) |
+| everything else for an unchanged page: session, robots, politeness, schedule, asyncio | main | 0.3 | measured with the fetch stubbed out |
+| unchanged-check row (`record_unchanged`, one transaction) | writer thread | 0.17 | kept: one transaction per row, so a kill -9 loses nothing stored. Rows that arrive while the writer is busy share one thread hop (`StoreWriter.call_grouped`; batches of ~5); a hop per row had cost the main thread more than the write. Eight rows per transaction would be 0.09 |
+| command start-up (fixed, per command) | main | 0.6 s | was 0.9 s: a run of unchanged pages no longer imports trafilatura (0.3 s), feedparser or httpx's own CLI (rich, pygments) |
+| raw-body compression for the blob | worker | 0.4–0.6 | was 1.9–2.2 (zlib level 1, 0.233 of the raw size): ISA-L level 2 writes the same zlib stream at 0.227 |
+| field normalisation and hashes (`archive.normalize.field_hashes`) | worker | 0.7–1.4 | kept |
+| store side of a new version (`latest_text`, `rekey`, aliases, `save`) | writer thread | ~1–2 | kept: one `BEGIN IMMEDIATE` per page, one writer-thread hop for all of it |
+| words added for a first version (`Archive.save`) | writer thread | 0.2 | was 1.2: a word diff against the empty string; now a word count |
+| `pipeline.session.wait_all` | main | O(1) per page | was ~6 ms a page at 10,000 pages: a done-callback counter replaces `asyncio.wait` on every pending task |
 
-Fixed costs per command (not per page) also count against a 1,232-page run: interpreter
-start-up and imports (~1 s), tracking every URL (one transaction, `Archive.track_many`; it was
-three writer round-trips per URL), the first task in each worker importing trafilatura (~1.5 s), and
-robots.txt for each of the 50 hosts. The bare-extraction limit pays none of them.
+The main process of a first capture costs about 5–6 ms a page in all (fetch, the writer thread,
+the process pool's feeder and result threads), against ~41 in the worker (decode 0.2,
+extraction, packing, hashes). The extractor is imported once in the parent and inherited by
+the forked workers; `archive add` loads it and starts the workers while the writer thread
+tracks the URLs. Not done: fetching in a second process for a shard of the hosts (an
+unchanged re-check is bound by the one core that runs the event loop), and skipping the
+inflate of a body whose compressed bytes hash as last time (needs that hash in the store).
 Memory: at 10,000 pages the tree peaked with the main process near 155 MB and each extraction
 worker near 190 MB (workers grow with the pages they have parsed; recycling them every few
 hundred pages would bound it).
