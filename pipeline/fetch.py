@@ -33,7 +33,12 @@ from email.utils import parsedate_to_datetime
 # without those packages.
 if "httpx" not in sys.modules:
     sys.modules.setdefault("httpx._main", None)
-import httpx  # noqa: E402
+try:
+    import httpx
+except ImportError:  # pragma: no cover - an httpx that needs the module: load it after all
+    if sys.modules.get("httpx._main", False) is None:
+        del sys.modules["httpx._main"]
+    import httpx
 
 from pipeline import netguard
 from pipeline.decompress import BodyReader, media_type, refuse_declared_type
