@@ -12,13 +12,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-# Whitespace runs, words, then single other characters: joining the tokens gives the text
-# back. Ideographs and kana are one token each, since those scripts put no spaces between words.
-_TOKEN = re.compile(r"\s+|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\w+|[^\w\s]")
-WORD = re.compile(r"\w+")
+# Ideographs and kana are one word each, since those scripts put no spaces between words;
+# other words are runs of word characters that stop where an ideograph or kana begins.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+# Whitespace runs, words, then single other characters: joining the tokens gives the text back.
+_TOKEN = re.compile(rf"\s+|[{_CJK}]|[^\W{_CJK}]+|[^\w\s]")
 # Coarser units for alignment: a word or symbol with the whitespace after it. Matching on
 # these avoids both slow and spurious matches on the ubiquitous single-space token.
-_UNIT = re.compile(r"(?:[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\w+|[^\w\s])\s*|\s+")
+_UNIT = re.compile(rf"(?:[{_CJK}]|[^\W{_CJK}]+|[^\w\s])\s*|\s+")
 # A sentence ends at terminal punctuation (and closing quotes) followed by space, or at 。！？.
 _SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u00bb\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f]+\s*")
 # Above this many token pairs, a word diff lets difflib ignore very frequent tokens.

@@ -2,8 +2,7 @@
 
 Voices in order of trust: og:title, the JSON-LD headline, a <meta name=headline>, the first
 <h1>, twitter:title, <title> and trafilatura's guess, each with site-name affixes stripped.
-The first voice wins, except that when og:title and the JSON-LD headline are two different
-headlines (not two wordings of one) the JSON-LD one leads. The others only clean the winner:
+The first voice wins; the others only clean it:
 another voice that is a separator-delimited part of the winner, or the winner minus a short
 tail naming the site or a section, shows that the rest is furniture ("… | Politics", "…-News|Site").
 Majority voting was measured too and loses: publishers split between og:title and JSON-LD as
@@ -25,9 +24,6 @@ MAX_TITLE = 600
 _MAX_TAIL = 30
 # An <h1> is the printed headline when it is this close to a declared title (0..1, difflib ratio).
 _HEADLINE_LIKENESS = 0.5
-# og:title and the JSON-LD headline less alike than this (difflib ratio) are two different
-# headlines rather than two wordings of one (docs/BENCHMARKS.md has the measured split).
-_DIFFERENT_HEADLINES = 0.62
 _COMPARED = 300  # characters of each string compared, so a hostile 1 MB <h1> costs nothing
 _TYPOGRAPHIC = re.compile(r"[\u2018\u2019\u201c\u201d\u201e\u00ab\u00bb]")
 _TAIL_START = re.compile(r"^\s*[-|\u2013\u2014:\u00b7\u2022/\u3163\uff5c~*\u00bb]")
@@ -46,12 +42,6 @@ def choose_title(src: Sources, fallback_title: str | None, sites: list[str]) -> 
         # keeps the typography the newsroom wrote.
         jsonld = next(text for source, text in voices if source == "jsonld")
         return jsonld if _typographic(jsonld) > _typographic(best) else best
-    if len(declared) == 2 and _likeness(declared[0], declared[1]) < _DIFFERENT_HEADLINES:
-        # Two different headlines, not two wordings of one: og:title is then a social teaser,
-        # and schema.org's `headline` is the article's own.
-        index = next(i for i, (source, _text) in enumerate(voices) if source == "jsonld")
-        voices = [voices[index], *voices[:index], *voices[index + 1 :]]
-        best = voices[0][1]
     return _trim_by_agreement(best, [text for _source, text in voices[1:]], sites)
 
 
@@ -176,7 +166,19 @@ def other_titles(src: Sources, sites: list[str], title: str | None, headline: st
     out: list[str] = []
     for source, text in title_voices(src, None, sites):
         key = fold(text)
-        if source in _DECLARED and key not in taken:
+        if source in _DECLARED and key not in taken and not any(_wraps(key, t) for t in taken):
             taken.add(key)
             out.append(text)
     return tuple(out)
+
+
+_HEAD_END = re.compile(r"[-|\u2013\u2014:\u00b7\u2022/\uff5c~*\u00bb]\s*$")
+
+
+def _wraps(key: str, inner: str) -> bool:
+    """``key`` is ``inner`` with only separator-delimited furniture around it ("Opinion | X - Site")."""
+    at = key.find(inner) if inner else -1
+    if at < 0:
+        return False
+    before, after = key[:at], key[at + len(inner) :]
+    return (not before.strip() or bool(_HEAD_END.search(before))) and (not after.strip() or bool(_TAIL_START.match(after)))

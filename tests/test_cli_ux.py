@@ -146,7 +146,7 @@ def test_history_reads_clearly_and_names_reverts(cli, httpserver):
     outputs = [cli("add", serve(httpserver, "/v", html))[1].strip()
                for html in (a, word, title, minor, title)]
     url = httpserver.url_for("/v")
-    assert outputs[1:] == [f"{url}: new version 2 (text)", f"{url}: new version 3 (title)",
+    assert outputs[1:] == [f"{url}: new version 2 (text)", f"{url}: new version 3 (title, headline)",
                            f"{url}: new version 4 (text) [minor]",
                            f"{url}: new version 5 (text) [minor, revert of v3]"]
     code, out, _ = cli("history", url)
@@ -155,7 +155,7 @@ def test_history_reads_clearly_and_names_reverts(cli, httpserver):
     assert re.fullmatch(rf"v1   {HUMAN_TIME}  first capture, \d+ words", lines[0])
     assert lines[1] == f"     {GUARDIAN_TITLE}"
     assert re.fullmatch(rf"v2   {HUMAN_TIME}  text \+1/-1 words", lines[2])
-    assert re.fullmatch(rf"v3   {HUMAN_TIME}  title", lines[3])
+    assert re.fullmatch(rf"v3   {HUMAN_TIME}  title, headline", lines[3])
     assert lines[4] == "     Valencia fire: death toll rises to 10"
     assert lines[5].endswith("  [minor]") and lines[6].endswith("  [minor, revert of v3]")
     hidden = cli("history", url, "--hide-minor")[1].splitlines()

@@ -187,3 +187,16 @@ def test_appended_sentence_is_one_clean_insertion():
     assert [op for op in ops if op.op != "equal"] == [
         WordOp("insert", "", " The company declined to comment.")
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("東京の私立大では学生が増えた。次の文。", "東京のnothing立大では学生が増えた。次の文。", [("私", "nothing")]),
+        ("尹氏は野党が政府高官や検事らへの弾劾を進めた。", "尹氏は野党が政府高話や検事らへの弾劾を進めた。", [("官", "話")]),
+    ],
+)
+def test_chinese_and_japanese_edits_are_one_character_words_not_whole_sentences(old, new, expected):
+    _blocks, ops = diff_texts(old, new)
+    assert [(op.old, op.new) for op in ops if op.op != "equal"] == expected
+    assert apply_ops(old, [{"op": op.op, "old": op.old, "new": op.new} for op in ops]) == new

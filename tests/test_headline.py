@@ -158,23 +158,25 @@ def test_title_and_headline_edited_alike_show_once_in_text_and_both_in_json(http
 
 
 def test_edit_to_a_declared_headline_the_title_did_not_take_is_seen(httpserver, cli):
-    # og:title is a social teaser unlike the JSON-LD headline: the title takes JSON-LD's, and
-    # og:title is kept among the other declared titles, so editing it alone is still a version.
-    def with_jsonld(og: str) -> str:
-        ld = '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "%s"}</script>' % DECLARED
-        return page(declared=og, printed=PRINTED).replace("</head>", ld + "</head>")
-
+    # og:title is a social teaser unlike the JSON-LD headline: the title takes og:title, and
+    # the JSON-LD headline is kept among the other declared titles, so editing it alone is
+    # still a version.
     teaser = "You will not believe what the harbour council did"
-    url = serve(httpserver, with_jsonld(teaser))
+
+    def with_jsonld(headline: str) -> str:
+        ld = '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "%s"}</script>' % headline
+        return page(declared=teaser, printed=PRINTED).replace("</head>", ld + "</head>")
+
+    url = serve(httpserver, with_jsonld(DECLARED))
     assert cli("add", url)[0] == 0
     shown = json.loads(cli("show", url, "--format", "json")[1])
-    assert (shown["title"], shown["headline"]) == (DECLARED, PRINTED)
-    assert shown["other_titles"] == [teaser]
-    serve(httpserver, with_jsonld(teaser.replace("believe", "guess")))
+    assert (shown["title"], shown["headline"], shown["other_titles"]) == (teaser, PRINTED, [DECLARED])
+    edited = DECLARED.replace("approves", "rejects")
+    serve(httpserver, with_jsonld(edited))
     code, out = cli("add", url)
     assert code == 0 and out.strip() == f"{url}: new version 2 (other_titles)"
     fields = json.loads(cli("diff", url, "--format", "json")[1])["fields"]
-    assert fields == {"other_titles": {"old": teaser, "new": teaser.replace("believe", "guess")}}
+    assert fields == {"other_titles": {"old": DECLARED, "new": edited}}
 
 
 def test_short_h1_is_found_when_the_site_suffix_cannot_be_stripped():
@@ -185,3 +187,14 @@ def test_short_h1_is_found_when_the_site_suffix_cannot_be_stripped():
     html = html.replace("<h1 class='logo'>The Test Gazette</h1>", "")
     got = extract(html, url="http://127.0.0.1:8000/story")
     assert got.headline == "Quiet win"
+
+
+def test_a_declared_title_that_only_adds_furniture_is_not_another_title():
+    html = page(printed=DECLARED).replace(
+        "</head>", f"<meta name='twitter:title' content='Opinion | {DECLARED} - Harbour Desk'></head>"
+    )
+    assert extract(html, url="https://news.example/harbour").other_titles == ()
+    longer = page(printed=DECLARED).replace(
+        "</head>", f"<meta name='twitter:title' content='{DECLARED} and what it means'></head>"
+    )
+    assert extract(longer, url="https://news.example/harbour").other_titles == (f"{DECLARED} and what it means",)

@@ -291,17 +291,6 @@ def test_og_and_jsonld_agreeing_on_a_long_title_outvote_a_shorter_h1():
     )
 
 
-def test_two_different_headlines_pick_jsonld_two_wordings_of_one_pick_og():
-    # og:title as a social teaser, unrelated to the article's headline: schema.org's wins.
-    teaser = {"@type": "NewsArticle", "headline": "Harbour council approves the new flood barrier budget"}
-    head = '<meta property="og:title" content="You will not believe what happened at the town hall">'
-    assert meta_of(page(head + jsonld(teaser))).title == "Harbour council approves the new flood barrier budget"
-    # The same headline with a kicker in JSON-LD: og:title's cleaner wording wins.
-    kicker = {"@type": "NewsArticle", "headline": "Flood defences: Harbour council approves the barrier budget"}
-    head = '<meta property="og:title" content="Harbour council approves the barrier budget">'
-    assert meta_of(page(head + jsonld(kicker))).title == "Harbour council approves the barrier budget"
-
-
 def test_og_title_with_flattened_quotes_yields_to_the_typographic_jsonld_headline():
     art = {"@type": "NewsArticle", "headline": "Minister\u2019s \u201cfinal\u201d offer"}
     head = "<meta property=\"og:title\" content='Minister&#39;s \"final\" offer'>"
