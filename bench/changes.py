@@ -386,7 +386,9 @@ def main() -> None:
         results, stats = run(pages, Path(tmp))
     command = "python -m bench.changes --full" if full else "python -m bench changes"
     markdown = render(results, stats, command=command)
-    write_section("changes", markdown)
+    if full:  # every corpus page: its own section, beside the default sample's
+        markdown = markdown.replace("## changes:", "## changes, every corpus page:", 1)
+    write_section("changes-full" if full else "changes", markdown)
     print(markdown)
 
 
