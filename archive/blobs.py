@@ -10,6 +10,8 @@ CODEC = "zlib"
 # Measured on the 308 corpus pages (232 kB of HTML each; bench/throughput.py, docs/BENCHMARKS.md):
 #   zlib 1: 0.233 of raw, 2.0 ms/page   zlib 6: 0.196, 5.7 ms   zlib 9: 0.195, 8.5 ms
 #   lzma 0: 0.180, 10.7 ms              bz2 9: 0.173, 24 ms
+# The capture path packs in the extraction worker with ISA-L when installed (pipeline/workers.py
+# pack: the same zlib stream, faster); this level is for the store's own packing.
 # Compression competes with extraction for the same cores, so the cheapest level wins: level 6
 # would cost ~5% of first-capture throughput for 16% smaller blobs (text and markdown stay
 # uncompressed, so the whole database shrinks less). The codec is stored per blob, so blobs
