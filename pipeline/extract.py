@@ -46,6 +46,8 @@ TRAFILATURA_OPTIONS = {
     "with_metadata": False,
 }
 
+_INDENT = re.compile(r"^[ \t]+")
+_SOURCE_NEWLINE = re.compile(r"[ \t]*\n\s*")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
@@ -142,7 +144,8 @@ def _body(tree: etree._Element, url: str) -> tuple[str, str] | None:
 def _render(doc: object) -> tuple[str, str] | None:
     if doc is None or getattr(doc, "body", None) is None:
         return None
-    markdown = _BLANK_LINES.sub("\n\n", xmltotxt(doc.body, True)).strip()
+    _join_source_lines(doc.body)
+    markdown = _BLANK_LINES.sub("\n\n", _unindent(xmltotxt(doc.body, True))).strip()
     plain_tree = deepcopy(doc.body)
     etree.strip_tags(plain_tree, "ref")
     return _tidy(xmltotxt(plain_tree, False)), markdown
@@ -172,7 +175,29 @@ def _drop_leading(text: str, heads: set[str], *, strip: str = "") -> str:
     return text
 
 
+def _join_source_lines(body: etree._Element) -> None:
+    """Newlines the page's source put inside a paragraph are spaces, as a browser shows them;
+    otherwise one paragraph would become several lines (and versions would diff by line)."""
+    for el in body.iter():
+        if el.tail and "\n" in el.tail:
+            el.tail = _SOURCE_NEWLINE.sub(" ", el.tail)
+        if el.text and "\n" in el.text and not any(e.tag in ("code", "pre") for e in (el, *el.iterancestors())):
+            el.text = _SOURCE_NEWLINE.sub(" ", el.text)
+
+
 def _tidy(text: str) -> str:
-    """One paragraph per line: trailing spaces and blank-line padding removed."""
-    lines = (line.rstrip() for line in _BLANK_LINES.sub("\n", text or "").split("\n"))
-    return "\n".join(line for line in lines if line.strip()).strip()
+    """One paragraph per line: the page's indentation, trailing spaces and blank lines removed."""
+    lines = (line.strip() for line in _BLANK_LINES.sub("\n", text or "").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _unindent(markdown: str) -> str:
+    """Markdown without the page source's indentation, which would render as a code block.
+
+    Fenced code keeps its own."""
+    out, fenced = [], False
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        out.append(line if fenced else _INDENT.sub("", line))
+    return "\n".join(out)

@@ -195,3 +195,25 @@ def test_unusable_css_is_a_value_error(css):
 
     with pytest.raises(ValueError):
         css_to_xpath(css)
+
+
+def test_source_layout_never_reaches_the_text_or_turns_markdown_into_code():
+    # Mixed text and links keep the source's newlines and tabs through trafilatura.
+    indented = article(extra_body=(
+        "<p>Shares of\n            <a href='https://example.org/q/HD'>Home Depot</a>\n"
+        "            fell 3% on Tuesday after the company cut its outlook for the year.</p>"
+        "<p class='postinfo'>\n\t\t\t\t\tFiled under: <a href='https://example.org/c/floods'>Floods</a> |\t\t\t</p>"
+    ))
+    got = extract(indented, url="https://news.example.org/flood")
+    assert "Filed under: Floods |" in got.text.split("\n")
+    assert all(line == line.strip() for line in got.text.split("\n"))
+    # ... and a paragraph stays one line, its source newlines read as the spaces a browser shows
+    assert "Shares of Home Depot fell 3% on Tuesday after the company cut its outlook for the year." in got.text.split("\n")
+    assert "Shares of [Home Depot](https://example.org/q/HD) fell 3% on Tuesday" in got.markdown
+    assert not [line for line in got.markdown.split("\n") if line.startswith(("\t", "    "))]
+
+
+def test_fenced_code_keeps_its_indentation():
+    from pipeline.extract import _unindent
+
+    assert _unindent("```\n    def f():\n        return 1\n```\n  Text") == "```\n    def f():\n        return 1\n```\nText"
