@@ -151,7 +151,10 @@ def _likeness(a: str, b: str) -> float:
     if a == b:
         return 1.0
     matcher = SequenceMatcher(None, a, b, autojunk=False)
-    return matcher.ratio() if matcher.real_quick_ratio() > _HEADLINE_LIKENESS else 0.0
+    # The cheap upper bounds first: most pairs are told apart without the full match.
+    if matcher.real_quick_ratio() <= _HEADLINE_LIKENESS or matcher.quick_ratio() <= _HEADLINE_LIKENESS:
+        return 0.0
+    return matcher.ratio()
 
 
 _DECLARED = ("og", "jsonld", "meta", "twitter", "title")
