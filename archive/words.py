@@ -115,7 +115,8 @@ def _slide(ops: list[WordOp]) -> list[WordOp]:
         if op.op not in ("insert", "delete") or before.op != "equal" or after.op != "equal":
             continue
         text = op.new or op.old
-        if text[:1].isspace():
+        # Whole paragraphs stay on their own lines: sliding one would split off its first word.
+        if text[:1].isspace() or text.endswith("\n"):
             continue
         toks, follow = tokens(text), tokens(after.old)
         for shift in range(1, min(len(toks), len(follow) + 1)):

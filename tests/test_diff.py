@@ -200,3 +200,27 @@ def test_chinese_and_japanese_edits_are_one_character_words_not_whole_sentences(
     _blocks, ops = diff_texts(old, new)
     assert [(op.old, op.new) for op in ops if op.op != "equal"] == expected
     assert apply_ops(old, [{"op": op.op, "old": op.old, "new": op.new} for op in ops]) == new
+
+
+def test_a_moved_paragraph_is_one_delete_and_one_insert_of_itself():
+    moved = "\u201cI feel like I\u2019m in an alternate universe,\u201d she said."
+    old = f"Intro line.\n{moved}\nSwift and Travis went to Coachella.\n\u201cI loved it,\u201d he said."
+    new = f"Intro line.\nSwift and Travis went to Coachella.\n{moved}\n\u201cI loved it,\u201d he said."
+    _blocks, ops = diff_texts(old, new)
+    changed = [op for op in ops if op.op != "equal"]
+    # Either paragraph may be the one shown as moved; it moves whole, first word included.
+    assert sorted(op.op for op in changed) == ["delete", "insert"]
+    assert changed[0].old + changed[0].new == changed[1].old + changed[1].new
+    assert changed[0].old + changed[0].new in (moved + "\n", "Swift and Travis went to Coachella.\n")
+    assert apply_ops(old, [{"op": op.op, "old": op.old, "new": op.new} for op in ops]) == new
+
+
+def test_a_whole_inserted_paragraph_is_not_slid_across_the_next_paragraphs_first_word():
+    from archive.words import coalesce
+
+    ops = coalesce([("equal", "Intro.\n", "Intro.\n"), ("change", "", "\u201cI feel fine.\n"),
+                    ("equal", "\u201cI loved it.\n", "\u201cI loved it.\n")])
+    assert [op.new for op in ops if op.op == "insert"] == ["\u201cI feel fine.\n"]
+    # a sentence inside a paragraph still slides onto the word boundary
+    ops = coalesce([("equal", "James", "James"), ("change", "", ". Sentence added"), ("equal", ".", ".")])
+    assert [op.new for op in ops if op.op == "insert"] == [" Sentence added."]
