@@ -28,7 +28,7 @@ from lxml import etree
 
 from .extract_drop import remove_element
 
-__all__ = ["canonical_class", "clean_tree"]
+__all__ = ["canonical_class", "class_parts", "clean_tree"]
 
 # Share of the page's <p> text above which a candidate is kept whatever its markers say.
 MAX_SHARE = 0.3
@@ -178,6 +178,12 @@ def _unhashed(token: str) -> str:
     while len(pieces) >= 3 and _HASH_PART.match(pieces[-1]):
         pieces = pieces[:-2]
     return "".join(pieces)
+
+
+@lru_cache(maxsize=8192)
+def class_parts(value: str) -> frozenset[str]:
+    """The lower-cased words of every token of a class attribute ("article__body" -> article, body)."""
+    return frozenset(p for token in value.split() for p in _parts(token))
 
 
 def _parts(value: str) -> list[str]:

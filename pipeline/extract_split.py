@@ -1,0 +1,59 @@
+"""Join an article body that the page splits into several containers.
+
+Some publishers cut the body into sibling blocks of one class, with ads or pull quotes between
+them (``<div class="body__container">`` ×5, ``StoryBodyCompanionColumn`` ×8). trafilatura
+scores each block on its own and keeps the best one, so most of the article is lost. Here the
+later blocks' children move into the first block, in document order, before the body pass.
+
+Only classes that name a body (a class part ``body``) take part, and only blocks that each
+hold real paragraphs: teaser cards and comment threads are left alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from lxml import etree
+
+from .extract_clean import class_parts
+from .extract_drop import remove_element
+
+__all__ = ["join_split_body"]
+
+MIN_PARAGRAPH = 80  # characters of <p> text for a block to count as body text
+MIN_BLOCKS = 2
+# One pass in C: only classes with "ody"/"ODY" in them (body, Body) are split into parts.
+_CANDIDATES = etree.XPath(
+    "//*[self::div or self::section][contains(@class, 'ody') or contains(@class, 'ODY')]"
+)
+_P_TEXT = etree.XPath("string-length(normalize-space(string(.)))")
+_NOT_BODY = frozenset({"comment", "comments", "teaser", "card", "promo", "related", "footer", "header", "nav"})
+
+
+def join_split_body(tree: etree._Element) -> int:
+    """Merge the blocks of a split body into the first; returns how many blocks were merged."""
+    groups: dict[str, list[etree._Element]] = defaultdict(list)
+    for el in _CANDIDATES(tree):
+        value = el.get("class", "")
+        parts = class_parts(value)
+        if "body" in parts and not _NOT_BODY.intersection(parts):
+            groups[value].append(el)
+    merged = 0
+    for blocks in groups.values():
+        blocks = [b for b in blocks if _holds_paragraphs(b)]
+        blocks = [b for b in blocks if not any(a in blocks for a in b.iterancestors())]
+        if len(blocks) < MIN_BLOCKS:
+            continue
+        first = blocks[0]
+        for block in blocks[1:]:
+            if block.text and block.text.strip():
+                etree.SubElement(first, "p").text = block.text
+            for child in list(block):
+                first.append(child)  # lxml moves the element, its tail with it
+            remove_element(block)  # keeps the text that followed it
+            merged += 1
+    return merged
+
+
+def _holds_paragraphs(block: etree._Element) -> bool:
+    return any(_P_TEXT(p) >= MIN_PARAGRAPH for p in block.iter("p"))
