@@ -21,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import lxml.html
-from lxml import etree
 
 from bench.furniture import CHURN, FURNITURE_KINDS, furnish
 
