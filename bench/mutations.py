@@ -475,6 +475,11 @@ def _ld_author_names(doc) -> list[str]:
     return names
 
 
+def _in_comments(el) -> bool:
+    """Inside a comment thread or a recent-comments list: its "author" is a reader."""
+    return any("comment" in f"{a.get('class') or ''} {a.get('id') or ''}".lower() for a in (el, *el.iterancestors()))
+
+
 def _author_candidates(doc, skip: set) -> list[list[str]]:
     """Author strings from each kind of source: JSON-LD, author metas, byline elements."""
     metas = [m.get("content") for m in doc.iter("meta") if _meta_key(m) in _AUTHOR_META and m.get("content")]
@@ -483,7 +488,7 @@ def _author_candidates(doc, skip: set) -> list[list[str]]:
         if not isinstance(el.tag, str) or el in skip:
             continue
         cls = f"{el.get('class') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}".lower()
-        if re.search(r"author|byline", cls) and len(_text(el)) <= _MAX_BYLINE:
+        if re.search(r"author|byline", cls) and len(_text(el)) <= _MAX_BYLINE and not _in_comments(el):
             bylines.append(_text(el))
     return [[" ".join(n.split()) for n in group if n] for group in (_ld_author_names(doc), metas, bylines)]
 
