@@ -185,6 +185,10 @@ def clean_name(value: str, site_names: list[str] = ()) -> str | None:
     key = fold(name)
     if any(key == fold(s) for s in site_names if s):
         return None
+    # "Troy L. Smith, Cleveland.com": the site named after the person is not part of the name.
+    head, sep, tail = name.rpartition(",")
+    if sep and head.strip() and any(fold(tail) == fold(s) for s in site_names if s):
+        return clean_name(head, site_names)
     return name
 
 

@@ -138,3 +138,10 @@ def test_bold_byline_paragraph_becomes_the_authors_and_leaves_the_body():
     named = html.replace("</head>", '<meta name="author" content="Ann Other"></head>')
     e = extract(named, url=URL)
     assert e.authors == ("Ann Other",) and "Jane Doe / John Roe" in e.text
+
+
+def test_a_site_name_after_a_comma_is_not_part_of_the_person():
+    sites = ["cleveland", "cleveland.com"]
+    assert clean_name("Troy L. Smith, Cleveland.com", sites) == "Troy L. Smith"
+    assert clean_name("Smith, John", sites) == "Smith, John"  # a comma alone says nothing
+    assert clean_name("Cleveland.com", sites) is None
