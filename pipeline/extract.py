@@ -21,8 +21,8 @@ from trafilatura.xml import xmltotxt
 from pipeline.errors import ExtractError
 from pipeline.extract_clean import clean_tree
 from pipeline.extract_drop import drop
-from pipeline.extract_split import join_split_body
 from pipeline.extract_fallback import SCRAP_CHARS, flight_article_html, prefer_recall
+from pipeline.extract_split import join_split_body
 from pipeline.metadata import Fallback, choose, with_body_byline
 from pipeline.metadata_clean import clean_text, fold
 from pipeline.metadata_sources import bold_paragraphs, collect

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
 from pipeline.metadata_authors import body_byline, choose_authors
-from pipeline.metadata_clean import clean_text, fold, date_has_time, format_date, parse_date
+from pipeline.metadata_clean import clean_text, date_has_time, fold, format_date, parse_date
 from pipeline.metadata_sources import Sources
-from pipeline.metadata_title import choose_headline, choose_title, other_titles
+from pipeline.metadata_title import choose_headline, choose_title, other_titles, title_voices
 
 _PUBLISHED_META = (
     "article:published_time", "og:published_time", "datepublished", "article.published",
@@ -61,12 +61,13 @@ class Fallback:
 def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
     sites = _site_names(src, fb, url)
     authors = choose_authors(src, fb.author, sites)
-    title = choose_title(src, fb.title, sites)
+    voices = title_voices(src, fb.title, sites)  # read once for the title and the other titles
+    title = choose_title(voices, sites)
     headline = choose_headline(src, title, sites)
     return Metadata(
         title=title,
         headline=headline,
-        other_titles=other_titles(src, sites, title, headline),
+        other_titles=other_titles(voices, title, headline),
         authors=authors.names,
         published=choose_date(_published_candidates(src, fb)),
         modified=choose_date(_modified_candidates(src)),

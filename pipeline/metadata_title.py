@@ -29,8 +29,8 @@ _TYPOGRAPHIC = re.compile(r"[\u2018\u2019\u201c\u201d\u201e\u00ab\u00bb]")
 _TAIL_START = re.compile(r"^\s*[-|\u2013\u2014:\u00b7\u2022/\u3163\uff5c~*\u00bb]")
 
 
-def choose_title(src: Sources, fallback_title: str | None, sites: list[str]) -> str | None:
-    voices = title_voices(src, fallback_title, sites)
+def choose_title(voices: list[tuple[str, str]], sites: list[str]) -> str | None:
+    """The title among ``voices`` (title_voices), cleaned by the others' agreement."""
     if not voices:
         return None
     best = voices[0][1]
@@ -134,9 +134,10 @@ def choose_headline(src: Sources, title: str | None, sites: list[str] = ()) -> s
         text = clean_text(raw, limit=MAX_TITLE, keep_soft_hyphens=True)
         if not text:
             continue
-        key = fold(text)[:_COMPARED]
-        if fold(text) in furniture:
+        folded = fold(text)
+        if folded in furniture:
             continue
+        key = folded[:_COMPARED]
         score = max((_likeness(key, other) for other in keys), default=0.0)
         if score > best_score:
             best, best_score = text, score
@@ -160,14 +161,15 @@ def _likeness(a: str, b: str) -> float:
 _DECLARED = ("og", "jsonld", "meta", "twitter", "title")
 
 
-def other_titles(src: Sources, sites: list[str], title: str | None, headline: str | None) -> tuple[str, ...]:
-    """The page's declared headlines that are neither the chosen title nor the printed one.
+def other_titles(voices: list[tuple[str, str]], title: str | None, headline: str | None) -> tuple[str, ...]:
+    """The declared headlines among ``voices`` (title_voices) that are neither the chosen title
+    nor the printed one.
 
     Versioned so that an edit to any one of them is seen, whichever voice the title took.
     """
     taken = {fold(t) for t in (title, headline) if t}
     out: list[str] = []
-    for source, text in title_voices(src, None, sites):
+    for source, text in voices:
         key = fold(text)
         if source in _DECLARED and key not in taken and not any(_wraps(key, t) for t in taken):
             taken.add(key)
