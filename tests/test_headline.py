@@ -76,12 +76,20 @@ def serve(httpserver, html: str) -> str:
     return httpserver.url_for("/harbour")
 
 
-def test_edit_to_printed_headline_alone_is_a_version_naming_headline(httpserver, cli):
-    url = serve(httpserver, page())
+def capture_then_recheck(httpserver, cli, first: str, second: str) -> tuple[str, int, str]:
+    """Capture ``first``, then serve ``second`` and check again: (url, exit code, line printed)."""
+    url = serve(httpserver, first)
     assert cli("add", url)[0] == 0
-    serve(httpserver, page(printed=PRINTED.replace("six-hour", "nine-hour")))
+    serve(httpserver, second)
     code, out = cli("add", url)
-    assert code == 0 and out.strip() == f"{url}: new version 2 (headline)"
+    return url, code, out.strip()
+
+
+def test_edit_to_printed_headline_alone_is_a_version_naming_headline(httpserver, cli):
+    url, code, line = capture_then_recheck(
+        httpserver, cli, page(), page(printed=PRINTED.replace("six-hour", "nine-hour"))
+    )
+    assert code == 0 and line == f"{url}: new version 2 (headline)"
     diff = json.loads(cli("diff", url, "--format", "json")[1])
     assert diff["changed"] == ["headline"]
     assert diff["fields"]["headline"] == {"old": PRINTED, "new": PRINTED.replace("six-hour", "nine-hour")}
@@ -91,19 +99,17 @@ def test_edit_to_printed_headline_alone_is_a_version_naming_headline(httpserver,
 
 
 def test_edit_to_declared_title_alone_is_a_version_naming_title(httpserver, cli):
-    url = serve(httpserver, page())
-    assert cli("add", url)[0] == 0
-    serve(httpserver, page(declared=DECLARED.replace("approves", "rejects")))
-    code, out = cli("add", url)
-    assert code == 0 and out.strip() == f"{url}: new version 2 (title)"
+    url, code, line = capture_then_recheck(
+        httpserver, cli, page(), page(declared=DECLARED.replace("approves", "rejects"))
+    )
+    assert code == 0 and line == f"{url}: new version 2 (title)"
 
 
 def test_new_teaser_h1_elsewhere_on_the_page_changes_nothing(httpserver, cli):
-    url = serve(httpserver, page())
-    assert cli("add", url)[0] == 0
-    serve(httpserver, page(h1_extra="<aside><h1>Weather: sunny spells all week</h1></aside>"))
-    code, out = cli("add", url)
-    assert code == 0 and out.strip() == f"{url}: unchanged (version 1)"
+    url, code, line = capture_then_recheck(
+        httpserver, cli, page(), page(h1_extra="<aside><h1>Weather: sunny spells all week</h1></aside>")
+    )
+    assert code == 0 and line == f"{url}: unchanged (version 1)"
 
 
 def test_schema_1_archive_gains_the_column_and_keeps_its_versions(httpserver, cli):
@@ -145,11 +151,9 @@ def test_page_without_any_declared_title_uses_its_h1_for_both():
 
 
 def test_title_and_headline_edited_alike_show_once_in_text_and_both_in_json(httpserver, cli):
-    url = serve(httpserver, page(printed=DECLARED))
-    assert cli("add", url)[0] == 0
     new = DECLARED.replace("approves", "rejects")
-    serve(httpserver, page(declared=new, printed=new))
-    assert cli("add", url)[1].strip() == f"{url}: new version 2 (title, headline)"
+    url, code, line = capture_then_recheck(httpserver, cli, page(printed=DECLARED), page(declared=new, printed=new))
+    assert code == 0 and line == f"{url}: new version 2 (title, headline)"
     text = cli("diff", url)[1]
     assert "title and headline:" in text and text.count(f"after:  {new}") == 1
     assert "title and headline" in cli("diff", url, "--format", "unified")[1]
