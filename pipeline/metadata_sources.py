@@ -31,6 +31,7 @@ class Sources:
     meta: dict[str, list[str]] = field(default_factory=dict)  # lower-cased name/property
     title_tag: str | None = None
     h1: list[str] = field(default_factory=list)
+    marked_h1: str | None = None  # the first <h1 itemprop="headline">: the page names it the headline
     times: list[tuple[str, bool]] = field(default_factory=list)  # (datetime attr, is-pubdate)
     bylines: list[str] = field(default_factory=list)
     itemprop_authors: list[str] = field(default_factory=list)
@@ -160,6 +161,8 @@ def _read_body(tree: etree._Element, src: Sources) -> None:
             text = _TEXT_OF(el)
             if text.strip() and len(src.h1) < 10:
                 src.h1.append(text)
+            if src.marked_h1 is None and text.strip() and "headline" in (el.get("itemprop") or "").lower().split():
+                src.marked_h1 = text
             continue
         if tag == "time":
             if len(src.times) < 20:

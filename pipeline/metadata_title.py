@@ -130,6 +130,11 @@ def choose_headline(src: Sources, title: str | None, sites: list[str] = ()) -> s
         if rest.strip(" |"):
             furniture.update(fold(seg).strip(" |") for seg in title_segments(rest))
     best, best_score = None, _HEADLINE_LIKENESS
+    # Microdata that marks an <h1> as the headline is the page's own word: a display headline
+    # may share nothing with the declared ones and still be the one readers see.
+    marked = clean_text(src.marked_h1, limit=MAX_TITLE, keep_soft_hyphens=True) if src.marked_h1 else None
+    if marked and fold(marked) not in furniture:
+        return marked
     for raw in src.h1:
         text = clean_text(raw, limit=MAX_TITLE, keep_soft_hyphens=True)
         if not text:

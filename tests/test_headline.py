@@ -202,3 +202,29 @@ def test_a_declared_title_that_only_adds_furniture_is_not_another_title():
         "</head>", f"<meta name='twitter:title' content='{DECLARED} and what it means'></head>"
     )
     assert extract(longer, url="https://news.example/harbour").other_titles == (f"{DECLARED} and what it means",)
+
+
+DISPLAY = "The night the cranes stopped"
+
+
+def marked_page(printed: str = DISPLAY, itemprop: str = "headline") -> str:
+    """A display headline sharing nothing with the declared title, marked (or not) by microdata."""
+    return page(printed=printed).replace(f"<h1>{printed}</h1>", f"<h1 itemprop='{itemprop}'>{printed}</h1>")
+
+
+def test_h1_marked_as_headline_is_the_headline_even_unlike_every_declared_title():
+    got = extract(marked_page(), url="https://news.example/harbour")
+    assert (got.title, got.headline) == (DECLARED, DISPLAY)
+    # Without the mark, an unlike <h1> could be a teaser or a section name: not taken.
+    unmarked = extract(page(printed=DISPLAY), url="https://news.example/harbour")
+    assert unmarked.headline is None
+    # itemprop lists several properties in one attribute.
+    both = extract(marked_page(itemprop="name headline"), url="https://news.example/harbour")
+    assert both.headline == DISPLAY
+
+
+def test_edit_to_a_marked_display_headline_is_a_version_naming_headline(httpserver, cli):
+    url, code, line = capture_then_recheck(
+        httpserver, cli, marked_page(), marked_page(printed=DISPLAY.replace("cranes", "ferries"))
+    )
+    assert code == 0 and line == f"{url}: new version 2 (headline)"
