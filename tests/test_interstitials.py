@@ -77,7 +77,8 @@ def test_stub_pages_are_errors_and_the_baseline_stays(httpserver, cli, name):
     status, body, kinds = STUBS[name]
     _serve(httpserver, 200, ARTICLE)
     url = httpserver.url_for("/world/fire")
-    assert cli("add", url)[1].strip() == f"{url}: new version 1"
+    code, out, err = cli("add", url)
+    assert (code, out.strip()) == (0, f"{url}: new version 1"), err  # stderr names the cause of a flake
 
     _serve(httpserver, status, body)
     code, out, err = cli("add", url)
