@@ -1,9 +1,13 @@
 """Choose the article's authors among JSON-LD, <meta>, itemprop, labelled and byline voices.
 
-Persons first, in order of trust; the publisher or an agency (a JSON-LD Organization, or a
-"Person" named like the site) only when no person is named anywhere. A byline printed as the
-first lines of the body ("**Jane Doe / John Roe**") is read by extract.py through
-body_byline(), and only when this module found no person.
+Persons first, in order of trust; then a staff label a trusted voice gives ("Staff Reports",
+"HNN Staff": the newsroom signs, and that is worth keeping); the publisher or an agency (a
+JSON-LD Organization, or a "Person" named like the site) only when nothing else is named.
+Placeholders ("Guest", "Гость"), credentials ("Jane Doe, MS, RD") and labels ("Текст:") are
+cleaned away. When the trusted voices name only whom a byline calls the editor ("Editor : Jane
+Doe"), the writer the bylines name is the author. A byline printed as the first lines of the
+body ("**Jane Doe / John Roe**") is read by extract.py through body_byline(), and only when
+this module found no person.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from pipeline.metadata_sources import Sources
 
 __all__ = ["Authors", "body_byline", "choose_authors", "looks_personal"]
 
-_META_KEYS = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+_META_KEYS = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
+              "sailthru.author", "byl")
 _BY_MARKER = re.compile(r"^\W*(?:by|von|par|por|door|av|af|di|przez|autor|author)\b", re.I)
 
 
@@ -27,17 +32,29 @@ class Authors:
 
 
 def choose_authors(src: Sources, fallback_author: str | None, sites: list[str]) -> Authors:
+    editors = _editors(src.bylines + src.labelled_authors, sites)
     persons, orgs = _jsonld_authors(src, sites)
-    if persons:
-        return Authors(tuple(persons), True)
     for group in (
+        persons,
         [n for v in _meta(src, *_META_KEYS) for n in _names(v, sites)],
         [n for v in src.itemprop_authors for n in _names(v, sites)],
         [n for v in src.labelled_authors for n in _names(v, sites)],
-        _byline_persons(src.bylines, sites),
     ):
         if group:
+            if editors and all(fold(n) in editors for n in group):
+                # Only the editor is declared ("Editor : Jane Doe" on the page): the writer the
+                # bylines name is the author, when they name one.
+                writers = [n for n in _byline_persons(src.bylines, sites) if fold(n) not in editors]
+                group = writers or group
             return Authors(tuple(dict.fromkeys(group)), any(looks_personal(n) for n in group))
+        if group is persons and (staff := _staff_labels(orgs)):
+            return Authors(staff[:1], False)  # the article's own JSON-LD signs it "Staff"
+    staff = _staff_labels([*orgs, *_meta(src, *_META_KEYS), *src.itemprop_authors, *src.labelled_authors])
+    if staff:
+        return Authors(staff[:1], False)
+    group = _byline_persons(src.bylines, sites)
+    if group:
+        return Authors(tuple(dict.fromkeys(group)), True)
     # Byline-like elements are the noisiest voice (teasers share the class): only the first one
     # that yields a name, and only after the organisations.
     byline = next((names for v in src.bylines if (names := _names(v, sites))), [])
@@ -98,7 +115,75 @@ def _names(value: str | None, sites: list[str]) -> list[str]:
     lowered = value.lower()
     if any("." in s and s.lower() in lowered for s in sites):
         return []  # "Example News (www.example.com)": the publisher, not a person
-    return [n for n in split_authors(value, sites) if not _publisher_account(n, sites)]
+    value = _affiliation_cut(_strip_credentials(_LABEL.sub("", value)))
+    return [n for n in split_authors(value, sites) if not _publisher_account(n, sites) and not _placeholder(n)]
+
+
+# "Текст: Jane Doe": labels metadata_clean's "By"/"Text:" list does not cover (Cyrillic, Greek).
+_LABEL = re.compile(r"^\W*(?:текст|автор(?:ы|и|ка)?|κείμενο|συντάκτης)\s*[:\-]\s*", re.I)
+# Placeholders CMSs put where no author was entered: "Guest", "Гость", "Anonymous", "admin".
+_PLACEHOLDERS = frozenset(
+    "guest gast gość гость гост invité invitée invitado ospite vieras misafir anonymous anonym anonyme "
+    "anónimo anonimo аноним unknown admin administrator administrador webmaster user".split()
+)
+# Degrees and certifications printed after a name: "Jane Doe, MS, RD", "John Roe, Ph.D.".
+_CREDENTIALS = frozenset(
+    "md do phd ms msc bsc bs ba ma mph mba rd rdn ld ldn cde cdces rn np pac aprn fnp dnp pharmd dds dmd "
+    "dvm cpt cscs lpc lcsw psyd edd jd facs facp faap ibclc cnm od dpt pt otr cns med mfa apd mbbs frcp "
+    "mrcp cpa cfa cfp esq mrcs frcs mpharm ccn cnc chc".split()
+)
+
+
+# "Jane Doe. Example Wire": a sentence break after a full name starts an affiliation.
+_AFFILIATION = re.compile(r"^(\S+\s+\S*[^\W\d_]{3})\.\s+\S.*$")
+
+
+def _affiliation_cut(value: str) -> str:
+    return _AFFILIATION.sub(r"\1", value.strip())
+
+
+def _placeholder(name: str) -> bool:
+    """A CMS default ("Guest") or a credential left alone ("MS" of ", MS, RD"): nobody."""
+    key = fold(name)
+    return key in _PLACEHOLDERS or key.replace(".", "") in _CREDENTIALS
+
+
+def _strip_credentials(value: str) -> str:
+    """Drop the degrees after a name's last comma(s): "Jane Doe, MS, RD" -> "Jane Doe"."""
+    head = value
+    while True:
+        rest, sep, tail = head.rpartition(",")
+        tokens = re.sub(r"[.\-]", "", tail).split()
+        if not sep or not rest.strip() or not tokens or any(t.lower() not in _CREDENTIALS for t in tokens):
+            return head
+        head = rest
+
+
+# The names a byline calls the editor ("Editor : Jane Doe"), not the writer.
+_EDITOR = re.compile(
+    r"^\W*(?:editor(?:a|in)?|edited by|editado por|édité par|redaktur|penyunting|redaktor(?:ka)?)\s*[:\-]?\s+(\S.*)$",
+    re.I,
+)
+
+
+def _editors(values: list[str], sites: list[str]) -> set[str]:
+    return {fold(n) for v in values[:20] if (m := _EDITOR.match(" ".join(v.split()))) for n in _names(m.group(1), sites)}
+
+
+# A newsroom's signature: "Staff Reports", "HNN Staff", "Guardian staff reporter", "Redaktion".
+_STAFF = re.compile(r"\b(?:staff|newsroom|news desk|redaktion|rédaction|redacción|redazione|editorial team)\b", re.I)
+_STAFF_TAIL = re.compile(r"\s+(?:\||-|\u2013|\u2014|·)\s.*$")
+
+
+def _staff_labels(values: list[str]) -> tuple[str, ...]:
+    """Staff labels among ``values`` as printed, cleaned of "By" and a trailing "| date"."""
+    out: list[str] = []
+    for value in values[:30]:
+        label = clean_text(value, limit=200) or ""
+        label = _STAFF_TAIL.sub("", re.sub(r"^(?:by|von|par|por)\s+", "", label, flags=re.I)).strip(" ,-|")
+        if _STAFF.search(label) and len(label) <= 60 and len(label.split()) <= 6 and not re.search(r"\d|@|https?:", label):
+            out.append(label)
+    return tuple(dict.fromkeys(out))
 
 
 def _jsonld_authors(src: Sources, sites: list[str]) -> tuple[list[str], list[str]]:
@@ -127,6 +212,9 @@ def _one_jsonld_author(item: dict, sites: list[str], persons: list[str], orgs: l
         return
     types = item.get("@type")
     types = types if isinstance(types, list) else [types]
+    name = _affiliation_cut(_strip_credentials(name))
+    if _placeholder(name):
+        return
     org = clean_text(name, limit=120)
     if any(isinstance(t, str) and "Organization" in t for t in types) or _publisher_account(org, sites):
         if org:

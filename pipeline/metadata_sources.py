@@ -138,6 +138,9 @@ _BYLINE_CLASS = re.compile(r"(?:^|[\s_-])(?:byline|author|authors|autor|auteur|w
 _BODY_NODES = etree.XPath(
     "//h1 | //time[@datetime] | //*[@itemprop][contains(translate(@itemprop, 'AUTHOR', 'author'), 'author')]"
     " | //a[contains(@rel, 'author')]"
+    # "Written by <a>Jane Doe</a>" outside running text: a link right after a closing "by".
+    " | //a[not(ancestor::p)][substring(concat(' ', translate(normalize-space(preceding-sibling::node()[1][self::text()]),"
+    " 'BY', 'by')), string-length(normalize-space(preceding-sibling::node()[1][self::text()])) - 1) = ' by']"
     " | //*[self::a or self::span or self::div or self::p or self::address or self::li]"
     "[contains(@class, 'uthor') or contains(@class, 'yline') or contains(@class, 'utor') or contains(@class, 'riter')]"
     " | //*[self::strong or self::b or self::dt or self::th]"
@@ -177,11 +180,25 @@ def _read_body(tree: etree._Element, src: Sources) -> None:
             if len(src.bylines) < 20:
                 src.bylines.append(_TEXT_OF(el))
             continue
+        if tag == "a" and _CLOSING_BY.search(_text_before(el)):
+            if len(src.bylines) < 20:
+                src.bylines.append("By " + _TEXT_OF(el))
+            continue
         cls = el.get("class") or ""
         if len(src.bylines) < 20 and _BYLINE_CLASS.search(cls) and len(el) < 30:
             text = _TEXT_OF(el)
             if 2 < len(text) < 300:
                 src.bylines.append(text)
+
+
+# Only a byline's own words before the link: "Powered by", "Photo by", "Edited by" are not bylines.
+_CLOSING_BY = re.compile(r"^\W*(?:(?:written|reported|posted|story|words|text|article)\s+)?by\s*$", re.I)
+
+
+def _text_before(el: etree._Element) -> str:
+    prev = el.getprevious()
+    parent = el.getparent()
+    return (prev.tail if prev is not None else parent.text if parent is not None else None) or ""
 
 
 def _itemprop_name(el: etree._Element) -> str:

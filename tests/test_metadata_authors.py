@@ -145,3 +145,108 @@ def test_a_site_name_after_a_comma_is_not_part_of_the_person():
     assert clean_name("Troy L. Smith, Cleveland.com", sites) == "Troy L. Smith"
     assert clean_name("Smith, John", sites) == "Smith, John"  # a comma alone says nothing
     assert clean_name("Cleveland.com", sites) is None
+
+
+# --- written-by links, credentials, placeholders, labels, editors, staff labels ---------------
+
+
+def test_written_by_link_with_credentials_is_the_author():
+    body = (
+        '<section><div class="css-12r7hj0"> <!-- -->Written by <a href="/nutrition-team">Rachael Link, MS, RD</a>'
+        " on November 14, 2019</div></section>"
+    )
+    m = meta_of(SITE, body)
+    assert m.authors == ("Rachael Link",) and m.authors_personal
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<footer>Powered by <a href="https://wordpress.test">Example Press VIP</a></footer>',
+        '<div>Photo by <a href="/p">Jane Lens</a></div>',
+        "<p>A new report by <a href='/r'>Human Rights Watch</a> found more cases.</p>",  # running text
+        '<div>Edited by <a href="/e">Ann Editor</a></div>',
+        '<div>nearby <a href="/x">Harbour Street</a></div>',
+    ],
+)
+def test_links_after_other_by_phrases_are_not_bylines(body):
+    assert meta_of(SITE, body).authors == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Rachael Link, MS, RD", ("Rachael Link",)),
+        ("Ilana Muhlstein, M.S., R.D.N.", ("Ilana Muhlstein",)),
+        ("John Roe, Ph.D.", ("John Roe",)),
+        ("Jane Doe, John Roe", ("Jane Doe", "John Roe")),  # a second person is no credential
+    ],
+)
+def test_credentials_after_a_name_are_dropped(name, expected):
+    assert meta_of(SITE + f'<meta name="author" content="{name}">').authors == expected
+    if len(expected) == 1:  # a JSON-LD Person's name is one person
+        art = {"@type": "NewsArticle", "author": {"@type": "Person", "name": name}}
+        assert meta_of(SITE + jsonld(art)).authors == expected
+
+
+def test_placeholder_account_gives_way_to_the_printed_byline():
+    body = '<span itemprop="author">Гость</span><div class="article-author">Текст: Венера Ерофеева</div>'
+    m = meta_of(SITE, body)
+    assert m.authors == ("Венера Ерофеева",) and m.authors_personal
+    art = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Guest"}}
+    assert meta_of(SITE + jsonld(art)).authors == ()
+
+
+def test_a_name_followed_by_an_affiliation_sentence_keeps_the_name():
+    assert meta_of(SITE + '<meta name="author" content="Finian Cunningham. Sputnik International">').authors == (
+        "Finian Cunningham",
+    )
+    assert meta_of(SITE + '<meta name="author" content="Dr. Jane Doe">').authors == ("Dr. Jane Doe",)
+
+
+def test_declared_editor_gives_way_to_the_writer_the_byline_names():
+    art = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Heryadi", "jobTitle": "Jurnalis"}}
+    body = '<div class="author">Naufal Zuhdi</div><div class="editor-author">Editor : Heryadi</div>'
+    m = meta_of(SITE + jsonld(art), body)
+    assert m.authors == ("Naufal Zuhdi",) and m.authors_personal
+    # Without a writer named on the page the declared person stays.
+    assert meta_of(SITE + jsonld(art), '<div class="author">Editor : Heryadi</div>').authors == ("Heryadi",)
+    # A declared author the page does not call the editor is kept over a byline.
+    art["author"]["name"] = "Jane Doe"
+    assert meta_of(SITE + jsonld(art), body).authors == ("Jane Doe",)
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        ('<meta name="author" content="Staff Reports">', '<div class="byline">By Staff Reports - </div>', "Staff Reports"),
+        (
+            '<meta name="author" content="HNN Staff">',
+            '<div class="byline">By HNN Staff | November 18, 2019 at 2:26 PM HST</div>'
+            '<div class="teaser-byline">By Lisa Kubota</div>',
+            "HNN Staff",
+        ),
+        ('<meta name="author" content="Example Daily Editorial Staff">', "", "Example Daily Editorial Staff"),
+        (jsonld({"@type": "NewsArticle", "author": {"@type": "Person", "name": "Guardian staff reporter"}})
+         + '<meta property="article:author" content="Associated Press in Valencia">', "", "Guardian staff reporter"),
+    ],
+)
+def test_a_staff_label_is_kept_as_the_newsroom_byline(head, body, expected):
+    m = meta_of(SITE + head, body)
+    assert m.authors == (expected,) and not m.authors_personal
+
+
+def test_a_person_anywhere_beats_a_staff_label():
+    head = '<meta name="author" content="Staff Reports"><meta name="parsely-author" content="Jane Doe">'
+    assert meta_of(SITE + head).authors == ("Jane Doe",)
+    # A staff label in a teaser byline alone is not kept (teasers share the class).
+    assert meta_of(SITE, '<div class="teaser-author">Von unserer Redaktion</div>').authors == ()
+
+
+def test_hostile_staff_and_credential_values():
+    long_label = "Staff " * 200
+    assert meta_of(SITE + f'<meta name="author" content="{long_label}">').authors == ()
+    assert meta_of(SITE + '<meta name="author" content=", MS, RD">').authors == ()
+    art = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "<b>Staff</b> Reports"}}
+    assert meta_of(SITE + jsonld(art)).authors == ("Staff Reports",)
+    assert meta_of(SITE + jsonld({"@type": "NewsArticle", "author": {"@type": "Person", "name": ["MS"]}})).authors == ()
