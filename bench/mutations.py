@@ -10,6 +10,10 @@ Everything works on the DOM (lxml.html), never on strings of a particular page:
   The markup variant is picked per page; a cosmetic round re-renders one kind with a new seed.
 - ``MUTATIONS`` maps each kind to a function that edits the tree and returns an ``Expect``
   (what the archive should record), or None when the page has nothing to mutate.
+- The byline edit renames a name the page prints as *this article's* byline. Not a picture
+  credit in an author slot ("Image: Getty Images"), a teaser's writer after the article, a CMS
+  account named after the site ("Ilanga D"), or words of an author's bio: renaming those is no
+  byline edit, so a miss on them would say nothing about the archive.
 """
 
 from __future__ import annotations

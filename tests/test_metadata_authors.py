@@ -222,8 +222,8 @@ def test_declared_editor_gives_way_to_the_writer_the_byline_names():
         ('<meta name="author" content="Staff Reports">', '<div class="byline">By Staff Reports - </div>', "Staff Reports"),
         (
             '<meta name="author" content="HNN Staff">',
-            '<div class="byline">By HNN Staff | November 18, 2019 at 2:26 PM HST</div>'
-            '<div class="teaser-byline">By Lisa Kubota</div>',
+            ('<div class="byline">By HNN Staff | November 18, 2019 at 2:26 PM HST</div>'
+             '<div class="teaser-byline">By Lisa Kubota</div>'),
             "HNN Staff",
         ),
         ('<meta name="author" content="Example Daily Editorial Staff">', "", "Example Daily Editorial Staff"),
