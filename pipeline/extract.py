@@ -31,7 +31,8 @@ from pipeline.models import Extracted
 __all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extract"]
 
 # Bump the first part whenever extract() may give different output for the same HTML.
-_OWN_VERSION = "4"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline, other titles, split bodies joined
+_OWN_VERSION = "5"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline, other titles, split bodies joined
+# 5: text after empty inline elements and inside "border:none" boxes kept
 EXTRACTOR_NAME = "palimpsest+trafilatura"
 EXTRACTOR_VERSION = f"{_OWN_VERSION}+trafilatura-{trafilatura.__version__}"
 

@@ -11,7 +11,11 @@ starts with ``ad-``. This module works on *tokens* instead, on the tree extract.
 - hidden elements: the ``hidden`` attribute, ``aria-hidden="true"``, inline ``display:none``
   or ``visibility:hidden``, and the tokens ``hide``/``hidden``/``sr-only``/``visually-hidden``;
 - class attributes: tokens sorted, and hash suffixes of CSS-in-JS names cut off, so
-  trafilatura sees the same string whatever order or build hash a request got.
+  trafilatura sees the same string whatever order or build hash a request got;
+- text that trafilatura's favor_precision pass would lose with no reason in the page: an empty
+  inline element (``<span id="more-12"></span>``) is deleted *with the text that follows it*,
+  and any element whose inline style merely mentions ``border`` is dropped, so a style that
+  says there is no border (``border:none``, common in pasted word-processor markup) loses it.
 
 An element is never dropped when it holds a large share of the page's paragraph or visible
 text: a page wrapped in ``<div class="has-ads">`` or a paywalled body marked hidden is still
@@ -85,15 +89,23 @@ _REL_LINKS = etree.XPath("//a[@rel]")
 _KEEP_TAGS = frozenset(("html", "head", "body", "article", "main"))
 _INVISIBLE = frozenset(("script", "style", "noscript", "template"))
 _BLOCKS = ("p", "div", "li", "section", "aside", "figure")
+# Empty inline elements that trafilatura's favor_precision pruning deletes with their tail text.
+_EMPTY_INLINE = frozenset(("span", "b", "strong", "i", "em", "q"))
+_NO_BORDER = re.compile(r"\bborder(?:-[a-z]+)*\s*:\s*(?:none|0|hidden)\b[^;]*;?", re.IGNORECASE)
 
 
 def clean_tree(tree: etree._Element) -> None:
     """Clean ``tree`` in place before extraction (never raises on odd markup)."""
     doomed: list[tuple[etree._Element, int]] = []  # (element, most characters it may hold)
+    empty: list[etree._Element] = []
     for el in tree.iter(etree.Element):  # elements only: no comments or processing instructions
+        if el.tag in _EMPTY_INLINE and el.text is None and not len(el) and el.tail and el.tail.strip():
+            empty.append(el)
         names = el.keys()
         if not names:
             continue
+        if "style" in names and "border" in (style := el.get("style")):
+            el.set("style", _NO_BORDER.sub("", style))
         verdict = None
         cls = el.get("class")
         if cls:
@@ -118,6 +130,8 @@ def clean_tree(tree: etree._Element) -> None:
             if _holds_article(el, *totals) or (limit and _visible_len(el) > limit):
                 continue
         remove_element(el)
+    for el in empty:
+        remove_element(el)  # its tail joins the text before it
 
 
 @lru_cache(maxsize=8192)

@@ -173,3 +173,27 @@ def test_extraction_ignores_ad_rotation_and_class_shuffles():
     assert first.text == later.text
     assert AD not in first.text and "free account" not in first.text
     assert all(p in first.text for p in STORY)
+
+
+def test_text_after_an_empty_inline_element_stays_in_the_body():
+    # favor_precision deletes an empty <span> together with the text that follows it: a
+    # "read more" anchor at the start of a paragraph used to take the whole paragraph along.
+    anchored = "The bridge was built in 1872 and has survived four floods, the museum curator said."
+    html = page(f'<p><span id="more-5662"></span>{anchored}</p><p><b></b>{STORY[0][:40]} again.</p>')
+    text = extract(html, url="https://example.com/flood").text
+    assert anchored in text.split("\n")
+    assert all(p in text for p in STORY)
+
+
+def test_a_style_that_says_no_border_does_not_drop_the_text():
+    # Word-processor markup wraps whole paragraphs in style="border:none ..."; favor_precision
+    # drops every element whose style mentions a border, so the declaration goes first.
+    boxed = "This article has been adapted from its original source by the regional news desk."
+    html = page(f'<p><em><span style="border:none windowtext 1.0pt; font-size:10.5pt">{boxed}</span></em></p>')
+    assert boxed in extract(html, url="https://example.com/flood").text.split("\n")
+    tree = load_html(html.replace("border:none", "border: 0 ; border-top: none"))
+    clean_tree(tree)
+    assert all("border" not in el.get("style", "") for el in tree.iter("span"))
+    tree = load_html('<html><body><div><p style="border:1px solid red;color:blue">boxed</p></div></body></html>')
+    clean_tree(tree)
+    assert tree.find(".//p").get("style") == "border:1px solid red;color:blue"  # a real border stays
