@@ -1,12 +1,16 @@
-"""Join an article body that the page splits into several containers.
+"""The article body's layout made legible to trafilatura before the body pass.
 
-Some publishers cut the body into sibling blocks of one class, with ads or pull quotes between
-them (``<div class="body__container">`` ×5, ``StoryBodyCompanionColumn`` ×8). trafilatura
-scores each block on its own and keeps the best one, so most of the article is lost. Here the
-later blocks' children move into the first block, in document order, before the body pass.
+A body split into several containers is joined. Some publishers cut the body into sibling
+blocks of one class, with ads or pull quotes between them (``<div class="body__container">``
+×5, ``StoryBodyCompanionColumn`` ×8). trafilatura scores each block on its own and keeps the
+best one, so most of the article is lost. Here the later blocks' children move into the first
+block, in document order. Only classes that name a body (a class part ``body``) take part,
+and only blocks that each hold real paragraphs: teaser cards and comment threads are left alone.
 
-Only classes that name a body (a class part ``body``) take part, and only blocks that each
-hold real paragraphs: teaser cards and comment threads are left alone.
+Paragraphs marked up as ``<div class="…paragraph…">`` holding only inline content become
+``<p>``. trafilatura's favor_precision pass skips text in <div>s whenever the page has enough
+<p> text elsewhere, so such a body was lost, or left to readability, which drops blocks with
+"media" in their class (the lead paragraph of a page whose other paragraphs were divs).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from lxml import etree
 from .extract_clean import class_parts
 from .extract_drop import remove_element
 
-__all__ = ["join_split_body"]
+__all__ = ["join_split_body", "paragraph_divs"]
 
 MIN_PARAGRAPH = 80  # characters of <p> text for a block to count as body text
 MIN_BLOCKS = 2
@@ -27,6 +31,12 @@ _CANDIDATES = etree.XPath(
     "//*[self::div or self::section][contains(@class, 'ody') or contains(@class, 'ODY')]"
 )
 _P_TEXT = etree.XPath("string-length(normalize-space(string(.)))")
+# <div>s whose class might name a paragraph ("zn-body__paragraph", "articleParagraph", "para").
+_PARA_CANDIDATES = etree.XPath("//div[contains(translate(@class, 'P', 'p'), 'para')]")
+_PARAGRAPH_PARTS = frozenset({"paragraph", "para"})
+_INLINE = frozenset(
+    "a abbr b bdi bdo br cite code del dfn em font i ins kbd mark q s small span strong sub sup time u var".split()
+)
 _NOT_BODY = frozenset({"comment", "comments", "teaser", "card", "promo", "related", "footer", "header", "nav"})
 
 
@@ -57,3 +67,18 @@ def join_split_body(tree: etree._Element) -> int:
 
 def _holds_paragraphs(block: etree._Element) -> bool:
     return any(_P_TEXT(p) >= MIN_PARAGRAPH for p in block.iter("p"))
+
+
+def paragraph_divs(tree: etree._Element) -> int:
+    """Retag as <p> each <div> whose class names a paragraph and which holds only inline content
+    with text of its own; returns how many were retagged."""
+    retagged = 0
+    for el in _PARA_CANDIDATES(tree):
+        if not _PARAGRAPH_PARTS.intersection(class_parts(el.get("class"))):
+            continue
+        if any(child.tag not in _INLINE for child in el):  # comments' tag is a function: not inline
+            continue
+        if (el.text or "").strip() or any((child.tail or "").strip() for child in el):
+            el.tag = "p"
+            retagged += 1
+    return retagged

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import html as lxml_html
 
 from pipeline.extract import extract
-from pipeline.extract_split import join_split_body
+from pipeline.extract_split import join_split_body, paragraph_divs
 from tests.runsite import WORDS
 
 
@@ -58,3 +58,31 @@ def test_a_class_not_naming_a_body_and_a_single_body_are_left_alone():
 def test_blocks_without_real_paragraphs_are_not_joined():
     page = split_page(parts=3).replace("<p>Part", "<span>Part").replace(".</p>", ".</span>")
     assert join_split_body(lxml_html.fromstring(page)) == 0
+
+
+def paragraph_div_page(cls: str = "zn-body__paragraph") -> str:
+    lead = f"<div class='el__leafmedia'><p><cite>(Wire)</cite>{sentence(0)} <a href='/x'>said the mayor</a>.</p></div>"
+    paras = "".join(f"<div class='{cls}'>{sentence(n)} <em>It went on.</em></div>" for n in range(1, 9))
+    about = "".join(f"<p>About us: {sentence(40 + n)}</p>" for n in range(3))
+    return (
+        "<html><head><title>Div story | Example</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>Div story</h1><div itemprop='articleBody'><div class='l-container'>{lead}{paras}"
+        f"</div></div></article><div class='about'>{about}</div></body></html>"
+    )
+
+
+def test_paragraphs_marked_up_as_divs_are_extracted_whole():
+    got = extract(paragraph_div_page(), url="https://news.example/divs").text
+    positions = [got.find(sentence(n)) for n in range(9)]
+    assert -1 not in positions, got
+    assert positions == sorted(positions)
+
+
+def test_only_inline_only_divs_named_paragraph_are_retagged():
+    tree = lxml_html.fromstring(
+        "<html><body><div class='article-paragraph'>Text <b>bold</b> tail</div>"
+        "<div class='paragraph-wrap'><p>block inside</p></div><div class='paragraph'> <span></span> </div>"
+        "<div class='story'>plain div text</div><div class='paraglider'>not a paragraph</div></body></html>"
+    )
+    assert paragraph_divs(tree) == 1
+    assert [el.get("class") for el in tree.iter("p")] == ["article-paragraph", None]
