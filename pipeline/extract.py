@@ -32,7 +32,8 @@ __all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extrac
 
 # Bump the first part whenever extract() may give different output for the same HTML.
 _OWN_VERSION = "5"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline, other titles, split bodies joined
-# 5: text after empty inline elements and inside "border:none" boxes kept; paragraph <div>s read as <p>
+# 5: text after empty inline elements and inside "border:none" boxes kept; paragraph <div>s read as <p>;
+# a script-shipped article replaces a scrap of page furniture
 EXTRACTOR_NAME = "palimpsest+trafilatura"
 EXTRACTOR_VERSION = f"{_OWN_VERSION}+trafilatura-{trafilatura.__version__}"
 
@@ -138,10 +139,13 @@ def _body(tree: etree._Element, url: str) -> tuple[str, str] | None:
         wider = _render(trafilatura.bare_extraction(tree, url=url, **options))
         if wider is not None and prefer_recall(found[0] if found else "", wider[0]):
             found = wider
-    if found is None or not found[0]:
+    if found is None or len(found[0]) < SCRAP_CHARS:
+        # A page rendered by script: the DOM may hold only menus and rails around no article.
         markup = flight_article_html(tree)
         if markup is not None and (inner := load_html(markup)) is not None:
-            found = _render(trafilatura.bare_extraction(inner, url=url, **TRAFILATURA_OPTIONS))
+            shipped = _render(trafilatura.bare_extraction(inner, url=url, **TRAFILATURA_OPTIONS))
+            if shipped is not None and (not found or prefer_recall(found[0], shipped[0])):
+                found = shipped
     return found
 
 

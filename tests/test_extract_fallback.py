@@ -45,6 +45,21 @@ def test_article_shipped_only_in_an_rsc_payload_is_found():
     assert e.title == "Pier closed"
 
 
+def test_an_rsc_article_wins_over_the_menus_and_rails_of_an_empty_shell():
+    # The DOM holds only navigation and a most-read rail: trafilatura returns that scrap,
+    # which must not stand in for the article the payload ships (it churns on every request).
+    markup = "".join(f"<p class='para'>{p}</p>" for p in STORY * 2)
+    rail = ("<div class='shell'><ul class='top'><li><a href='/t'>Tech</a></li><li><a href='/w'>World</a></li></ul>"
+            "<div class='rail'><p>Popular now: Minister rejects rail strike deal. Union accepts pay offer.</p></div></div>")
+    html = rsc_page(markup).replace("<div id='app'></div>", rail)
+    e = extract(html, url="https://harbour.example.org/pier")
+    assert e.text.splitlines() == STORY * 2
+    # A real article in the DOM is not replaced by a shorter or similar payload row.
+    dom = "<article>" + "".join(f"<p>{p} {p}</p>" for p in STORY) + "</article>"
+    e = extract(rsc_page(markup).replace("<div id='app'></div>", dom), url="https://harbour.example.org/pier")
+    assert e.text.splitlines() == [f"{p} {p}" for p in STORY]
+
+
 def test_rsc_text_rows_are_cut_by_utf8_byte_length():
     story = [p.replace("harbour", "Hafen-Behörde ä") for p in STORY]
     markup = "".join(f"<p>{p}</p>" for p in story)
