@@ -22,7 +22,7 @@ from pipeline.errors import ExtractError
 from pipeline.extract_clean import clean_tree
 from pipeline.extract_drop import drop
 from pipeline.extract_fallback import SCRAP_CHARS, flight_article_html, prefer_recall
-from pipeline.extract_split import join_split_body, paragraph_divs
+from pipeline.extract_split import join_split_body, paragraph_divs, unwrap_paragraphs
 from pipeline.metadata import Fallback, choose, with_body_byline
 from pipeline.metadata_clean import clean_text, fold
 from pipeline.metadata_sources import bold_paragraphs, collect
@@ -33,7 +33,7 @@ __all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extrac
 # Bump the first part whenever extract() may give different output for the same HTML.
 _OWN_VERSION = "5"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline, other titles, split bodies joined
 # 5: text after empty inline elements and inside "border:none" boxes kept; paragraph <div>s read as <p>;
-# a script-shipped article replaces a scrap of page furniture
+# a script-shipped article replaces a scrap of page furniture; one-paragraph wrapper series unwrapped
 EXTRACTOR_NAME = "palimpsest+trafilatura"
 EXTRACTOR_VERSION = f"{_OWN_VERSION}+trafilatura-{trafilatura.__version__}"
 
@@ -85,6 +85,7 @@ def _extract(html: str, *, url: str, final_url: str, drop_selectors: tuple[str, 
     clean_tree(tree)
     join_split_body(tree)
     paragraph_divs(tree)
+    unwrap_paragraphs(tree)
     body = _body(tree, final_url)
     if body is None:
         raise ExtractError("trafilatura found no article body", kind="extract_failed")

@@ -11,6 +11,11 @@ Paragraphs marked up as ``<div class="…paragraph…">`` holding only inline co
 ``<p>``. trafilatura's favor_precision pass skips text in <div>s whenever the page has enough
 <p> text elsewhere, so such a body was lost, or left to readability, which drops blocks with
 "media" in their class (the lead paragraph of a page whose other paragraphs were divs).
+
+A series of same-class wrappers, each around one paragraph holding a link, is unwrapped.
+favor_precision deletes a <div> under 200 characters that contains a link (a "read more"
+box, to it), so such a paragraph vanished once an edit made it short; in a series of three
+or more look-alike wrappers the paragraph is prose like its neighbours.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ from lxml import etree
 from .extract_clean import class_parts
 from .extract_drop import remove_element
 
-__all__ = ["join_split_body", "paragraph_divs"]
+__all__ = ["join_split_body", "paragraph_divs", "unwrap_paragraphs"]
 
 MIN_PARAGRAPH = 80  # characters of <p> text for a block to count as body text
 MIN_BLOCKS = 2
+MIN_WRAPPERS = 3  # same-class one-paragraph wrappers that make a series
 # One pass in C: only classes with "ody"/"ODY" in them (body, Body) are split into parts.
 _CANDIDATES = etree.XPath(
     "//*[self::div or self::section][contains(@class, 'ody') or contains(@class, 'ODY')]"
@@ -37,6 +43,7 @@ _PARAGRAPH_PARTS = frozenset({"paragraph", "para"})
 _INLINE = frozenset(
     "a abbr b bdi bdo br cite code del dfn em font i ins kbd mark q s small span strong sub sup time u var".split()
 )
+_UNWRAP = "palimpsest-unwrap"  # a tag no page uses, stripped right after it is set
 _NOT_BODY = frozenset({"comment", "comments", "teaser", "card", "promo", "related", "footer", "header", "nav"})
 
 
@@ -82,3 +89,25 @@ def paragraph_divs(tree: etree._Element) -> int:
             el.tag = "p"
             retagged += 1
     return retagged
+
+
+def unwrap_paragraphs(tree: etree._Element) -> int:
+    """Strip the wrappers of a series of one-paragraph <div>/<section>s of one class where the
+    paragraph holds a link; returns how many wrappers were stripped."""
+    series: dict[tuple[str, str], list[etree._Element]] = defaultdict(list)
+    for el in tree.iter("div", "section"):
+        cls = el.get("class")
+        if not cls or (el.text or "").strip():
+            continue
+        kids = [child for child in el if isinstance(child.tag, str)]
+        if len(kids) == 1 and kids[0].tag == "p" and not (kids[0].tail or "").strip():
+            series[(el.tag, cls)].append(el)
+    doomed = [
+        el for members in series.values() if len(members) >= MIN_WRAPPERS
+        for el in members if el.getparent() is not None and next(el.iter("a"), None) is not None
+    ]
+    for el in doomed:
+        el.tag = _UNWRAP
+    if doomed:
+        etree.strip_tags(tree, _UNWRAP)
+    return len(doomed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import html as lxml_html
 
 from pipeline.extract import extract
-from pipeline.extract_split import join_split_body, paragraph_divs
+from pipeline.extract_split import join_split_body, paragraph_divs, unwrap_paragraphs
 from tests.runsite import WORDS
 
 
@@ -86,3 +86,32 @@ def test_only_inline_only_divs_named_paragraph_are_retagged():
     )
     assert paragraph_divs(tree) == 1
     assert [el.get("class") for el in tree.iter("p")] == ["article-paragraph", None]
+
+
+def wrapped_page(last: str) -> str:
+    wrap = "<section class='content-group'><div class='sr-only'>Article content</div><div class='inline'>{}</div></section>"
+    paras = [f"<p>{sentence(n)}</p>" for n in range(6)] + [f"<p><a href='/tag/x'>The economist</a> {last}</p>"]
+    return (
+        "<html><head><title>Jobs | Example</title></head><body><article><h1>Jobs</h1><div class='story'>"
+        + "".join(wrap.format(p) for p in paras) + "</div></article></body></html>"
+    )
+
+
+def test_a_short_linked_paragraph_in_a_series_of_wrappers_survives_an_edit():
+    # Each paragraph sits in its own wrapper; favor_precision deleted a wrapper under 200
+    # characters holding a link, so removing a sentence removed the whole paragraph.
+    short = "said the numbers are a good reminder of how a trend can reverse with one release."
+    long = short + " The slide in full-time job growth that started in February has reversed this spring."
+    for last in (long, short):
+        assert f"The economist {last}" in extract(wrapped_page(last), url="https://news.example/jobs").text
+
+
+def test_only_series_of_one_paragraph_wrappers_with_links_are_unwrapped():
+    linked = "<div class='w'><p><a href='/a'>a</a> text</p></div>"
+    tree = lxml_html.fromstring(
+        f"<html><body>{linked * 3}<div class='w'><p>no link</p></div>"
+        "<div class='pair'><p><a href='/b'>b</a></p></div>"
+        f"<div class='v'><p><a href='/c'>c</a></p><p>two paragraphs</p></div></body></html>"
+    )
+    assert unwrap_paragraphs(tree) == 3
+    assert [div.get("class") for div in tree.iter("div")] == ["w", "pair", "v"]
