@@ -8,6 +8,7 @@ stop (the time budget, SIGTERM, ``Engine.stop()``).
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections import Counter, defaultdict
@@ -20,12 +21,16 @@ from archive.store import PageState
 
 from .config import Config
 from .errors import FetchError
+from .fetch_shard import ShardedFetcher, split_hosts
 from .politeness import HostGate
 from .session import PageOutcome, Session, wait_all
 from .urls import canonical_url
 from .workers import ExtractorPool
 
 DISCOVERY_SHARE = 0.25  # discovery may use at most this share of a run's time budget
+# A run checking at least this many pages over two hosts or more fetches a share of the hosts
+# in a second process (pipeline.fetch_shard) on a machine with two cores or more.
+SHARD_MIN_PAGES = 200
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class RunSummary:
     stopped_early: bool = False  # the time budget or a signal ended the run
     interrupted: bool = False  # it was stop() (SIGTERM, Ctrl-C), not the time budget
     not_started: int = 0  # due pages left for the next run (they stay due)
+    shard_fetches: int = 0  # pages a second fetching process fetched (pipeline.fetch_shard)
 
     def counts(self) -> dict:
         by = Counter(o.outcome for o in self.outcomes)
@@ -81,6 +87,7 @@ class Engine:
         rng: random.Random | None = None,
         clock: Callable[[], datetime] | None = None,
         pool_factory: Callable[[int, float], ExtractorPool] | None = None,
+        shard_min_pages: int = SHARD_MIN_PAGES,
     ) -> None:
         self.config = config
         self.progress = progress or Progress()
@@ -88,6 +95,7 @@ class Engine:
         self._clock = clock or utcnow
         self._transport = transport
         self._pool_factory = pool_factory or ExtractorPool
+        self._shard_min_pages = shard_min_pages
         self._robots: dict = {}  # host -> RobotsRules, for the life of this engine (one run)
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._robots_failures: dict[str, FetchError] = {}  # host -> why robots.txt was unreachable
@@ -143,7 +151,8 @@ class Engine:
         max_runtime = self.config.run.max_runtime if max_runtime is None else max_runtime
         deadline = started + max_runtime if max_runtime else None
         limit = limit if limit is not None else (self.config.run.limit or None)
-        async with Session(self) as session:
+        shard = (os.cpu_count() or 1) > 1
+        async with Session(self, shard=shard) as session:
             now = self.now()
             for url in self.config.pages:
                 await session.writer.call("track", canonical_url(url), source="config", now=now)
@@ -169,6 +178,12 @@ class Engine:
                      deadline: float | None) -> RunSummary:
         """Check ``pages`` concurrently until done, stopped, or past ``deadline``."""
         started = time.monotonic()
+        if isinstance(session.fetcher, ShardedFetcher):
+            hosts = split_hosts(page.url for page in pages)
+            if len(pages) >= self._shard_min_pages and hosts:
+                session.fetcher.assign(hosts)
+            else:
+                session.fetcher.release()  # not worth a second process
         self.progress.start(len(pages))
         outcomes: list[PageOutcome] = []
         # Pages in progress (fetched bodies waiting for extraction are held in memory).
@@ -195,6 +210,7 @@ class Engine:
             stopped_early=stopped,
             interrupted=self._stopped,
             not_started=len(pages) - len(outcomes),
+            shard_fetches=getattr(session.fetcher, "remote_fetches", 0),
         )
 
 

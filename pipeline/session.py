@@ -24,6 +24,7 @@ from archive.store import PageState
 from . import robots
 from .errors import BlockedError, ExtractError, FetchError, PalimpsestError
 from .fetch import Fetcher
+from .fetch_shard import ShardedFetcher
 from .models import Extracted, FetchResult, Target
 from .politeness import HostGate
 from .quality import check_extraction, word_count
@@ -53,8 +54,9 @@ class PageOutcome:
 class Session:
     """Resources for one command: the fetcher, the extraction pool and the store writer."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine, *, shard: bool = False) -> None:
         self.engine = engine
+        self._shard = shard  # a second fetching process may take a share of the hosts
         self.config = engine.config
         fetch = self.config.fetch
         self.gate = HostGate(concurrency=fetch.per_host_concurrency, delay=fetch.per_host_delay,
@@ -64,7 +66,6 @@ class Session:
 
     async def __aenter__(self) -> Session:
         loop = asyncio.get_running_loop()
-        self.writer = await loop.run_in_executor(None, StoreWriter, self.config.db)
         # The fetcher reports the server's Retry-After up to the schedule's limit; whether to
         # wait inside this run (up to fetch.retry_after_cap) is decided here.
         fetch_settings = replace(
@@ -72,7 +73,17 @@ class Session:
             retry_after_cap=max(self.config.fetch.retry_after_cap,
                                 self.config.schedule.retry_after_max),
         )
-        self.fetcher = Fetcher(fetch_settings, transport=self.engine._transport)
+        self.fetcher = None
+        if self._shard and self.engine._transport is None and fetch_settings.concurrency > 1:
+            # Forked before the writer thread starts: a fork copies only the calling thread.
+            self.fetcher = await ShardedFetcher.start(fetch_settings)
+        if self.fetcher is None:
+            self.fetcher = Fetcher(fetch_settings, transport=self.engine._transport)
+        try:
+            self.writer = await loop.run_in_executor(None, StoreWriter, self.config.db)
+        except BaseException:
+            await self.fetcher.aclose()
+            raise
         self.pool = self.engine._pool_factory(self.config.extract.workers,
                                               self.config.extract.timeout)
         self.engine._attach(self, loop)

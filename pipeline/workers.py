@@ -43,11 +43,11 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGALRM, _on_alarm)
-    _die_with_parent()
+    die_with_parent()
     from . import extract  # noqa: F401 - import once here, not inside the first page's limit
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: a worker gets SIGKILL when the run dies (kill -9), instead of lingering."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)

@@ -1,0 +1,279 @@
+"""A second fetching process for a share of the hosts, so a long re-check uses two cores.
+
+A run of unchanged pages is bound by the one core that runs the event loop: nearly all of
+its CPU is the HTTP exchange (request, framing, inflate, hash). ``ShardedFetcher`` keeps the
+``Fetcher`` interface and sends the pages of the hosts given to ``assign`` to a child
+process forked before any thread starts; the child runs an ordinary ``Fetcher`` (every
+guard, cap and deadline is its own) and answers each fetch over a socket pair.
+
+Everything else stays in the parent: robots.txt, the host gate (a host's slot is held in
+the parent for the whole remote fetch, so per-host limits and delays are unchanged), the
+retries and the single store writer. The child never writes: a kill -9 of either process
+loses nothing stored, and the child dies with its parent (PR_SET_PDEATHSIG) or as soon as
+the socket closes. If the child is gone, its hosts are fetched here again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import pickle
+import signal
+import socket
+import struct
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+
+from .errors import BlockedError, FetchError, PalimpsestError
+from .fetch import Fetcher
+from .models import FetchResult, Target
+from .politeness import HostGate
+from .settings import FetchSettings
+from .workers import die_with_parent
+
+__all__ = ["REMOTE_SHARE", "ShardedFetcher", "split_hosts"]
+
+REMOTE_SHARE = 0.6  # of the pages: the parent also runs the schedule and the store side
+_HEADER = struct.Struct("!I")
+_GRACE = 10.0  # seconds past the fetch deadline before a silent child is given up on
+
+
+class _ChannelLost(Exception):
+    """The child is gone; fetch here instead."""
+
+
+def split_hosts(urls: Iterable[str], share: float = REMOTE_SHARE) -> set[str]:
+    """Hosts (``HostGate.host_of``) holding about ``share`` of ``urls``, busiest first."""
+    counts: dict[str, int] = defaultdict(int)
+    for url in urls:
+        counts[HostGate.host_of(url)] += 1
+    goal, taken, chosen = share * sum(counts.values()), 0, set()
+    for host, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if taken + count / 2 > goal:  # nearer the goal without this host
+            continue
+        chosen.add(host)
+        taken += count
+    return chosen if len(chosen) < len(counts) else set()  # both sides get some hosts
+
+
+def _frame(message) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
+
+
+class _Frames(asyncio.Protocol):
+    """Length-prefixed pickles in both directions; ``handle`` gets each whole message."""
+
+    def __init__(self, handle, lost) -> None:
+        self._handle, self._lost = handle, lost
+        self._buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        while len(buffer) - start >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buffer, start)
+            end = start + _HEADER.size + size
+            if len(buffer) < end:
+                break
+            self._handle(pickle.loads(memoryview(buffer)[start + _HEADER.size:end]))
+            start = end
+        del buffer[:start]
+
+    def connection_lost(self, exc) -> None:
+        self._lost()
+
+
+# --- the child -----------------------------------------------------------------------------
+
+
+def _child_main(sock: socket.socket, settings: FetchSettings, parent: int) -> None:
+    """Runs in the forked child (multiprocessing's fork start method ends the process)."""
+    die_with_parent()
+    if os.getppid() != parent:  # the parent died before the line above
+        return
+    signal.set_wakeup_fd(-1)  # the inherited one belongs to the parent's loop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent; it closes us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    asyncio.events._set_running_loop(None)  # the parent's loop: never touched here
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(_serve(sock, settings))
+
+
+async def _serve(sock: socket.socket, settings: FetchSettings) -> None:
+    loop = asyncio.get_running_loop()
+    closed = loop.create_future()
+    fetcher = Fetcher(settings)
+    tasks: set[asyncio.Task] = set()
+
+    def handle(message) -> None:
+        task = loop.create_task(_answer(fetcher, protocol, *message))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def lost() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    _, protocol = await loop.create_connection(lambda: _Frames(handle, lost), sock=sock)
+    await closed  # the parent closed the socket (or died): whatever is in flight is moot
+    for task in tasks:
+        task.cancel()
+    await fetcher.aclose()
+
+
+async def _answer(fetcher: Fetcher, protocol: _Frames, ident: int, target: Target) -> None:
+    try:
+        result = await fetcher.fetch(target)
+        if result.body_sha256 is not None and result.body_sha256 == target.last_body_sha256:
+            # An equal hash skips extraction, the only use of the body: don't send 200 kB.
+            result = replace(result, body=b"")
+        reply = (ident, "ok", result)
+    except FetchError as exc:
+        reply = (ident, "fetch_error", (type(exc) is BlockedError, str(exc), exc.kind, exc.url,
+                                        exc.status, exc.final_url, exc.retry_after))
+    except Exception as exc:  # a bug here is reported as that page's internal error
+        reply = (ident, "internal", f"{type(exc).__name__}: {exc}")
+    if protocol.transport is not None and not protocol.transport.is_closing():
+        protocol.transport.write(_frame(reply))
+
+
+# --- the parent ----------------------------------------------------------------------------
+
+
+class ShardedFetcher:
+    """A ``Fetcher`` that sends the pages of assigned hosts to a forked child.
+
+    Create it with ``start`` before any thread exists (a fork copies only the calling
+    thread); it falls back to a plain local ``Fetcher`` when forking is not safe.
+    """
+
+    def __init__(self, local: Fetcher, settings: FetchSettings) -> None:
+        self._local = local
+        self._settings = settings
+        self._remote_hosts: set[str] = set()
+        self._pending: dict[int, asyncio.Future] = {}
+        self._next = 0
+        self._process = None  # multiprocessing.Process
+        self._protocol: _Frames | None = None
+        self._alive = False
+        self.remote_fetches = 0  # answered by the child
+
+    @classmethod
+    async def start(cls, settings: FetchSettings) -> ShardedFetcher | None:
+        """Fork the child, or return None if that is not safe here (threads running)."""
+        if threading.active_count() != 1 or not hasattr(os, "fork"):
+            return None
+        parent_end, child_end = socket.socketpair()
+        for stream in (sys.stdout, sys.stderr):  # else the child would flush a copy of them
+            if stream is not None:
+                stream.flush()
+        process = multiprocessing.get_context("fork").Process(
+            target=_child_main, args=(child_end, settings, os.getpid()),
+            name="palimpsest-fetch", daemon=True,
+        )
+        process.start()
+        child_end.close()
+        self = cls(Fetcher(settings), settings)
+        self._process = process
+        loop = asyncio.get_running_loop()
+        _, self._protocol = await loop.create_connection(
+            lambda: _Frames(self._on_reply, self._on_lost), sock=parent_end
+        )
+        self._alive = True
+        return self
+
+    @property
+    def child_pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def assign(self, hosts: Iterable[str]) -> None:
+        """Fetch the pages of ``hosts`` (``HostGate.host_of`` form) in the child from now on."""
+        self._remote_hosts = set(hosts) if self._alive else set()
+
+    async def fetch(self, target: Target) -> FetchResult:
+        if self._alive and HostGate.host_of(target.url) in self._remote_hosts:
+            try:
+                return await self._remote(target)
+            except _ChannelLost:
+                pass  # fetched here instead: the child did not store anything
+        return await self._local.fetch(target)
+
+    async def fetch_bytes(self, url: str, **kwargs) -> FetchResult:
+        return await self._local.fetch_bytes(url, **kwargs)  # robots.txt, feeds: few
+
+    async def _remote(self, target: Target) -> FetchResult:
+        self._next += 1
+        ident = self._next
+        future = asyncio.get_running_loop().create_future()
+        self._pending[ident] = future
+        try:
+            self._protocol.transport.write(_frame((ident, target)))
+            # The child's own deadline fires first; this only guards against a stuck child.
+            async with asyncio.timeout(self._settings.timeout + _GRACE):
+                kind, payload = await future
+        except TimeoutError:
+            self._give_up()
+            raise _ChannelLost() from None
+        finally:
+            self._pending.pop(ident, None)
+        self.remote_fetches += 1
+        if kind == "ok":
+            return payload
+        if kind == "fetch_error":
+            blocked, message, error_kind, url, status, final_url, retry_after = payload
+            if blocked:
+                raise BlockedError(message, kind=error_kind, url=url, final_url=final_url)
+            raise FetchError(message, kind=error_kind, url=url, status=status,
+                             final_url=final_url, retry_after=retry_after)
+        raise PalimpsestError(f"internal error in the fetch shard: {payload}", kind="internal")
+
+    def _on_reply(self, message) -> None:
+        ident, kind, payload = message
+        future = self._pending.get(ident)
+        if future is not None and not future.done():
+            future.set_result((kind, payload))
+
+    def _on_lost(self) -> None:
+        self._alive = False
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(_ChannelLost())
+
+    def _give_up(self) -> None:
+        """Stop using the child and make sure it is gone."""
+        self._alive = False
+        if self._protocol is not None and self._protocol.transport is not None:
+            self._protocol.transport.abort()
+        self._reap()
+
+    def _reap(self) -> None:
+        if self._process is None:
+            return
+        self._process.kill()  # it holds nothing: every write happens in the parent
+        self._process.join()
+        self._process = None
+
+    def release(self) -> None:
+        """No hosts for the child after all (a small run): let it go now."""
+        self._remote_hosts = set()
+        self._give_up()
+
+    async def aclose(self) -> None:
+        try:
+            await self._local.aclose()
+        finally:
+            self._alive = False
+            if self._protocol is not None and self._protocol.transport is not None:
+                self._protocol.transport.close()  # the child exits on end of file
+            self._reap()
