@@ -394,7 +394,7 @@ def _check_version(db: sqlite_utils.Database, path: Path) -> int:
 def _migrate(db: sqlite_utils.Database) -> None:
     with transaction(db, db.conn.execute("PRAGMA database_list").fetchone()[2]):
         current = _check_version(db, "archive") if "meta" in db.table_names() else 0
-        if current < SCHEMA_VERSION:
+        if current < SCHEMA_VERSION or _lacks_added_columns(db):
             for statement in _statements(SCHEMA):
                 db.conn.execute(statement)
             # CREATE TABLE IF NOT EXISTS leaves an older table as it was: add what it lacks.
@@ -407,10 +407,19 @@ def _migrate(db: sqlite_utils.Database) -> None:
             )
 
 
+def _lacks_added_columns(db: sqlite_utils.Database) -> bool:
+    tables = {table for table, _, _ in _ADDED_COLUMNS}
+    present = {(t, row[1]) for t in tables for row in db.conn.execute(f"PRAGMA table_info({t})")}
+    return any((table, column) not in present for table, column, _ in _ADDED_COLUMNS)
+
+
 # Columns added after schema 1, for archives created before them.
 _ADDED_COLUMNS = (  # schema 2
     ("versions", "headline", "TEXT"),
     ("versions", "other_titles", "TEXT NOT NULL DEFAULT '[]'"),
+    # The compressed form of the baseline body as last sent (a re-check with the same
+    # bytes skips decoding them). Optional for readers, so no new schema version.
+    ("pages", "wire_sha256", "TEXT"),
 )
 
 

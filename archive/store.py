@@ -182,6 +182,7 @@ class Archive(ArchiveReader):
         packed: tuple[str, bytes] | None = None,
         raw_sha256: str | None = None,
         hashes: dict[str, str] | None = None,
+        wire_sha256: str | None = None,
     ) -> SaveResult:
         """Record a successful extraction; write a version only if the content changed.
 
@@ -189,6 +190,7 @@ class Archive(ArchiveReader):
         A caller that already has them (computed in an extraction worker, off the writer)
         may pass ``packed`` (``blobs.pack(raw_html)``), ``raw_sha256`` (of ``raw_html``)
         and ``hashes`` (``field_hashes(content)``); they are trusted as given.
+        ``wire_sha256`` names the compressed bytes the raw body came as (or None).
         """
         hashes = field_hashes(snapshot.content) if hashes is None else hashes
         digest = content_hash(hashes)
@@ -212,7 +214,8 @@ class Archive(ArchiveReader):
             changed = changed_fields(old_hashes, hashes) if previous else ()
             if previous and not changed:
                 fetch_id = self._insert_fetch(conn, page_id, snapshot.fetch, "unchanged", latest)
-                self._after_success(conn, page_id, snapshot, next_check_at, changed=False)
+                self._after_success(conn, page_id, snapshot, next_check_at, changed=False,
+                                    wire_sha256=wire_sha256)
                 return SaveResult(url=snapshot.url, created=False, version=latest)
 
             number = latest + 1
@@ -262,7 +265,8 @@ class Archive(ArchiveReader):
                 (number, c.title, c.published, captured, page_id),
             )
             self._after_success(
-                conn, page_id, snapshot, next_check_if_changed or next_check_at, changed=True
+                conn, page_id, snapshot, next_check_if_changed or next_check_at, changed=True,
+                wire_sha256=wire_sha256,
             )
             return SaveResult(
                 url=snapshot.url, created=True, version=number, changed=tuple(changed),
@@ -270,10 +274,16 @@ class Archive(ArchiveReader):
             )
 
     def record_unchanged(
-        self, url: str, fetch: FetchInfo, *, outcome: str, next_check_at: datetime | None = None
+        self, url: str, fetch: FetchInfo, *, outcome: str, next_check_at: datetime | None = None,
+        wire_sha256: str | None = None,
     ) -> SaveResult:
         """A check that needed no extraction: a 304 (``not_modified``) or an identical body
-        (``same_body``). Adds a fetch row and moves the schedule; nothing else."""
+        (``same_body``). Adds a fetch row and moves the schedule; nothing else.
+
+        ``wire_sha256`` (same_body only): the compressed bytes this body came as, kept so the
+        next check with the same bytes need not decode them."""
+        if outcome != "same_body":
+            wire_sha256 = None
         if outcome not in ("not_modified", "same_body"):
             raise ValueError(f"not an unchanged outcome: {outcome}")
         with transaction(self.db, self.path) as conn:
@@ -285,11 +295,23 @@ class Archive(ArchiveReader):
             conn.execute(
                 "UPDATE pages SET last_checked_at = ?, next_check_at = ?, consecutive_errors = 0,"
                 " missing_streak = 0, last_error_kind = NULL,"
-                " etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified)"
-                " WHERE id = ?",
-                (iso(fetch.started_at), iso(next_check_at), fetch.etag, fetch.last_modified, page_id),
+                " etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),"
+                " wire_sha256 = COALESCE(?, wire_sha256) WHERE id = ?",
+                (iso(fetch.started_at), iso(next_check_at), fetch.etag, fetch.last_modified,
+                 wire_sha256, page_id),
             )
             return SaveResult(url=url, created=False, version=latest)
+
+    def wire_hashes(self, page_ids: list[int]) -> dict[int, str]:
+        """page id -> ``wire_sha256`` for those of ``page_ids`` that have one."""
+        found: dict[int, str] = {}
+        for start in range(0, len(page_ids), 500):  # under SQLite's bound-parameter limit
+            chunk = page_ids[start:start + 500]
+            found.update(self.conn.execute(
+                f"SELECT id, wire_sha256 FROM pages WHERE wire_sha256 IS NOT NULL"
+                f" AND id IN ({','.join('?' * len(chunk))})", chunk,
+            ).fetchall())
+        return found
 
     def record_failure(
         self,
@@ -385,7 +407,8 @@ class Archive(ArchiveReader):
         )
         return cursor.lastrowid
 
-    def _after_success(self, conn, page_id, snapshot: Snapshot, next_check_at, *, changed) -> None:
+    def _after_success(self, conn, page_id, snapshot: Snapshot, next_check_at, *, changed,
+                       wire_sha256: str | None = None) -> None:
         state = conn.execute("SELECT state FROM pages WHERE id = ?", (page_id,)).fetchone()[0]
         if state == "gone":
             conn.execute("UPDATE pages SET state = 'active' WHERE id = ?", (page_id,))
@@ -393,10 +416,11 @@ class Archive(ArchiveReader):
         conn.execute(
             "UPDATE pages SET last_checked_at = ?, next_check_at = ?, consecutive_errors = 0,"
             " missing_streak = 0, last_error_kind = NULL, etag = ?, last_modified = ?,"
-            " baseline_sha256 = ? WHERE id = ?",
+            " baseline_sha256 = ?, wire_sha256 = ? WHERE id = ?",
             (
                 iso(snapshot.fetch.started_at), iso(next_check_at), snapshot.fetch.etag,
-                snapshot.fetch.last_modified, snapshot.fetch.body_sha256, page_id,
+                snapshot.fetch.last_modified, snapshot.fetch.body_sha256,
+                wire_sha256 if snapshot.fetch.body_sha256 else None, page_id,
             ),
         )
 

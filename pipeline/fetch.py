@@ -211,6 +211,7 @@ class Fetcher:
             etag=target.etag,
             last_modified=target.last_modified,
             html_only=True,
+            last_body=(target.last_body_sha256, target.last_wire_sha256),
         )
 
     async def fetch_bytes(
@@ -383,19 +384,24 @@ class Fetcher:
         if not 200 <= status < 300:
             raise self._status_error(state, response)
         media, charset = media_type(headers.get("content-type"))
-        body = await self._read_body(state, response, media, **kwargs)
+        body, wire = await self._read_body(state, response, media, **kwargs)
+        body_sha256 = (kwargs["last_body"][0] if body is None  # only when a last body was given
+                       else hashlib.sha256(body).hexdigest())
         return FetchResult(
             **common,
             duration=time.monotonic() - started,
-            body=body,
+            body=body or b"",
             charset=charset,  # decoded on first use of .text: an unchanged page never is
             content_type=media,
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
-            body_sha256=hashlib.sha256(body).hexdigest(),
+            body_sha256=body_sha256,
+            wire_sha256=wire,
         )
 
-    async def _read_body(self, state, response, media, *, max_bytes, html_only, **_) -> bytes:
+    async def _read_body(self, state, response, media, *, max_bytes, html_only,
+                         last_body=(None, None), **_) -> tuple[bytes | None, str | None]:
+        """(body, wire hash); body None when the compressed bytes are the last body's."""
         refusal = refuse_declared_type(media, html_only=html_only)
         if refusal is not None:
             raise state.error(refusal, "content_type", status=response.status_code)
@@ -415,12 +421,30 @@ class Fetcher:
             codings, max_bytes, media, html_only,
             fail=lambda message, kind: state.error(message, kind, status=status),
         )
+        wire = hashlib.sha256("\n".join(codings).encode() + b"\n") if codings else None
+        # Held back, not decoded, while they may turn out to be the last body's bytes; past
+        # max_bytes they are decoded as they come (the decoder enforces the caps).
+        held: list[bytes] | None = [] if wire and all(last_body) else None
+        held_size = 0
         try:
             async for chunk in response.aiter_raw():
+                if wire is not None:
+                    wire.update(chunk)
+                if held is not None:
+                    held.append(chunk)
+                    held_size += len(chunk)
+                    if held_size <= max_bytes:
+                        continue
+                    chunk, held = b"".join(held), None
                 reader.feed(chunk)
+            digest = wire.hexdigest() if wire is not None else None
+            if held is not None:
+                if digest == last_body[1]:
+                    return None, digest  # the same bytes decode to the same body
+                reader.feed(b"".join(held))
             reader.finish()
         except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
             raise self._translate(state, exc) from exc
         if html_only and not reader.body:
             raise state.error("empty body", "empty", status=response.status_code)
-        return reader.body
+        return reader.body, digest

@@ -46,8 +46,9 @@ class _ChannelLost(Exception):
     """The child is gone; fetch here instead."""
 
 
-def split_hosts(urls: Iterable[str], share: float = REMOTE_SHARE) -> set[str]:
+def split_hosts(urls: Iterable[str], share: float | None = None) -> set[str]:
     """Hosts (``HostGate.host_of``) holding about ``share`` of ``urls``, busiest first."""
+    share = REMOTE_SHARE if share is None else share
     counts: dict[str, int] = defaultdict(int)
     for url in urls:
         counts[HostGate.host_of(url)] += 1
@@ -162,7 +163,8 @@ class ShardedFetcher:
         self._local = local
         self._settings = settings
         self._remote_hosts: set[str] = set()
-        self._pending: dict[int, asyncio.Future] = {}
+        self._pending: dict[int, tuple[asyncio.Future, float]] = {}  # id -> (answer, deadline)
+        self._watchdog: asyncio.TimerHandle | None = None
         self._next = 0
         self._process = None  # multiprocessing.Process
         self._protocol: _Frames | None = None
@@ -213,18 +215,20 @@ class ShardedFetcher:
         return await self._local.fetch_bytes(url, **kwargs)  # robots.txt, feeds: few
 
     async def _remote(self, target: Target) -> FetchResult:
+        if not self._alive:
+            raise _ChannelLost()
         self._next += 1
         ident = self._next
-        future = asyncio.get_running_loop().create_future()
-        self._pending[ident] = future
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        # The child's own deadline fires first; the watchdog only guards against a stuck
+        # child (one timer for all requests: a timer each cost more than the IPC).
+        self._pending[ident] = (future, loop.time() + self._settings.timeout + _GRACE)
+        if self._watchdog is None:
+            self._watchdog = loop.call_later(_GRACE, self._watch)
         try:
             self._protocol.transport.write(_frame((ident, target)))
-            # The child's own deadline fires first; this only guards against a stuck child.
-            async with asyncio.timeout(self._settings.timeout + _GRACE):
-                kind, payload = await future
-        except TimeoutError:
-            self._give_up()
-            raise _ChannelLost() from None
+            kind, payload = await future
         finally:
             self._pending.pop(ident, None)
         self.remote_fetches += 1
@@ -240,19 +244,33 @@ class ShardedFetcher:
 
     def _on_reply(self, message) -> None:
         ident, kind, payload = message
-        future = self._pending.get(ident)
+        future, _ = self._pending.get(ident, (None, 0.0))
         if future is not None and not future.done():
             future.set_result((kind, payload))
 
     def _on_lost(self) -> None:
         self._alive = False
-        for future in self._pending.values():
+        for future, _ in self._pending.values():
             if not future.done():
                 future.set_exception(_ChannelLost())
+
+    def _watch(self) -> None:
+        self._watchdog = None
+        if not self._pending or not self._alive:
+            return
+        loop = asyncio.get_running_loop()
+        if min(deadline for _, deadline in self._pending.values()) < loop.time():
+            self._give_up()  # stuck: its pages are fetched here instead
+            self._on_lost()
+        else:
+            self._watchdog = loop.call_later(_GRACE, self._watch)
 
     def _give_up(self) -> None:
         """Stop using the child and make sure it is gone."""
         self._alive = False
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._protocol is not None and self._protocol.transport is not None:
             self._protocol.transport.abort()
         self._reap()
@@ -274,6 +292,8 @@ class ShardedFetcher:
             await self._local.aclose()
         finally:
             self._alive = False
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             if self._protocol is not None and self._protocol.transport is not None:
                 self._protocol.transport.close()  # the child exits on end of file
             self._reap()

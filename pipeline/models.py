@@ -18,6 +18,8 @@ class Target:
     last_modified: str | None = None
     # sha256 of the last *captured* raw body; equal bodies skip extraction.
     last_body_sha256: str | None = None
+    # sha256 of the compressed bytes that last decoded to that body (see FetchResult).
+    last_wire_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class FetchResult:
     body_sha256: str | None = None  # of ``body``; None for 304
     redirects: tuple[str, ...] = ()  # every URL visited before final_url
     not_modified: bool = False  # True for a 304 answer to a conditional GET
+    # sha256 of the Content-Encoding and the bytes as sent (compressed bodies only). When it
+    # equals Target.last_wire_sha256 the body is the last one: it is not decoded again, and
+    # ``body`` is left empty with ``body_sha256`` the last body's.
+    wire_sha256: str | None = None
 
     @property
     def text(self) -> str:

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
+
+
+@functools.lru_cache(maxsize=4096)  # asked three times or more per page: robots, slot, route
+def _host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 class HostGate:
@@ -33,8 +40,7 @@ class HostGate:
 
     @staticmethod
     def host_of(url: str) -> str:
-        parts = urlsplit(url)
-        return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        return _host_of(url)
 
     def delay_for(self, host: str) -> float:
         return self._delays.get(host, self._default_delay)

@@ -178,6 +178,9 @@ class Engine:
                      deadline: float | None) -> RunSummary:
         """Check ``pages`` concurrently until done, stopped, or past ``deadline``."""
         started = time.monotonic()
+        if any(page.baseline_sha256 for page in pages):  # re-checks: one query for all
+            session.wire_hashes = await session.writer.call(
+                "wire_hashes", [page.id for page in pages if page.baseline_sha256])
         if isinstance(session.fetcher, ShardedFetcher):
             hosts = split_hosts(page.url for page in pages)
             if len(pages) >= self._shard_min_pages and hosts:

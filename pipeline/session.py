@@ -63,6 +63,7 @@ class Session:
                              total=max(1, fetch.concurrency))
         self.stop_event = asyncio.Event()
         self.kill_workers = False  # set when in-flight work was abandoned
+        self.wire_hashes: dict[int, str] = {}  # page id -> Target.last_wire_sha256
 
     async def __aenter__(self) -> Session:
         loop = asyncio.get_running_loop()
@@ -133,7 +134,8 @@ class Session:
         try:
             await self.ensure_allowed(url)
             target = Target(url=url, etag=page.etag, last_modified=page.last_modified,
-                            last_body_sha256=page.baseline_sha256)
+                            last_body_sha256=page.baseline_sha256,
+                            last_wire_sha256=self.wire_hashes.get(page.id))
             result = await self.fetch_with_retries(target)
             info = _fetch_info(result, started_at, time.monotonic() - clock)
             if result.not_modified or (
@@ -143,7 +145,8 @@ class Session:
                 outcome = "not_modified" if result.not_modified else "same_body"
                 when = self._next_check(page, changed=False)
                 saved = await self.writer.call_grouped(
-                    "record_unchanged", url, info, outcome=outcome, next_check_at=when
+                    "record_unchanged", url, info, outcome=outcome, next_check_at=when,
+                    wire_sha256=result.wire_sha256,
                 )
                 await self._retire_if(page, url, when)
                 return PageOutcome(url, outcome, version=saved.version or None)
@@ -372,7 +375,7 @@ def _store(archive, url: str, extracted: Extracted, result: FetchResult, info: F
     saved = archive.save(
         _snapshot(key, extracted, result, info, encoding), next_check_at=if_same,
         next_check_if_changed=if_changed, packed=packed, raw_sha256=result.body_sha256,
-        hashes=hashes,
+        hashes=hashes, wire_sha256=result.wire_sha256,
     )
     return key, saved
 
