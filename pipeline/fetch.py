@@ -22,7 +22,7 @@ import hashlib
 import ssl
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -91,8 +91,11 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its pool swapped for ``netguard.HostPools`` (one pool per
     origin) on ``netguard.GuardedBackend``."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, *, allow_private: bool, limits: int) -> None:
-        super().__init__(verify=ssl_context, trust_env=False)
+    def __init__(self, ssl_context: Callable[[], ssl.SSLContext], *, allow_private: bool,
+                 limits: int) -> None:
+        # The base pool is replaced below and never used: give it a bare client context
+        # (it verifies, with no CA loaded) rather than load the CA bundle for it.
+        super().__init__(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), trust_env=False)
         # Private attribute, but the only seam for a network backend; test_netguard's
         # rebinding test fails loudly if a new httpx stops using it.
         self._pool = netguard.HostPools(
@@ -110,9 +113,11 @@ def _default_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=True, trust_env=False)
 
 
-def _verified_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
+def _verified_context(verify: ssl.SSLContext | bool):
+    """The given verifying context, or (for True) the function that loads the default one:
+    loading the CA bundle takes ~70 ms, and a run over http:// origins never needs it."""
     if verify is True:
-        return _default_context()
+        return _default_context
     if (
         isinstance(verify, ssl.SSLContext)
         and verify.verify_mode == ssl.CERT_REQUIRED
@@ -170,7 +175,7 @@ class Fetcher:
         ctx = _verified_context(verify)
         if transport is None:
             transport = _GuardedTransport(
-                ctx,
+                (lambda: ctx) if isinstance(ctx, ssl.SSLContext) else ctx,
                 allow_private=settings.allow_private_networks,
                 limits=max(1, settings.concurrency),
             )

@@ -302,6 +302,8 @@ class HostPools:
         self._max = max(1, max_connections)
         self._max_idle = max(0, max_idle_hosts)
         self._expiry = keepalive_expiry
+        # ssl_context may be a function returning it: called for the first https origin.
+        self._ssl = pool_options.pop("ssl_context", None)
         self._options = dict(pool_options, keepalive_expiry=keepalive_expiry)
         self._slots = asyncio.Semaphore(self._max)
         self._pools: OrderedDict[tuple, httpcore.AsyncConnectionPool] = OrderedDict()
@@ -313,15 +315,19 @@ class HostPools:
         url = request.url
         key = (url.scheme, url.host, url.port)
         timeout = (request.extensions.get("timeout") or {}).get("pool")
-        try:
-            async with asyncio.timeout(timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise httpcore.PoolTimeout("no free connection within the pool timeout") from None
+        if self._slots.locked():  # a timer only when there is a wait (one a request cost CPU)
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise httpcore.PoolTimeout("no free connection within the pool timeout") from None
+        else:
+            await self._slots.acquire()
         pool = self._pools.get(key)
         if pool is None:
             pool = self._pools[key] = httpcore.AsyncConnectionPool(
-                max_connections=self._max, max_keepalive_connections=self._max, **self._options
+                max_connections=self._max, max_keepalive_connections=self._max,
+                ssl_context=self._context() if url.scheme == b"https" else None, **self._options
             )
         self._pools.move_to_end(key)
         self._busy[key] = self._busy.get(key, 0) + 1
@@ -336,6 +342,11 @@ class HostPools:
             content=_ReleasingStream(response.stream, lambda: self._release(key)),
             extensions=response.extensions,
         )
+
+    def _context(self):
+        if callable(self._ssl):
+            self._ssl = self._ssl()
+        return self._ssl
 
     def _release(self, key: tuple) -> None:
         self._busy[key] -= 1
