@@ -31,9 +31,10 @@ from pipeline.models import Extracted
 __all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extract"]
 
 # Bump the first part whenever extract() may give different output for the same HTML.
-_OWN_VERSION = "5"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline, other titles, split bodies joined
+_OWN_VERSION = "6"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline, other titles, split bodies joined
 # 5: text after empty inline elements and inside "border:none" boxes kept; paragraph <div>s read as <p>;
-# a script-shipped article replaces a scrap of page furniture; one-paragraph wrapper series unwrapped
+# a script-shipped article replaces a scrap of page furniture; one-paragraph wrapper series unwrapped;
+# 6: a leading body line equal to the headline up to punctuation is dropped
 EXTRACTOR_NAME = "palimpsest+trafilatura"
 EXTRACTOR_VERSION = f"{_OWN_VERSION}+trafilatura-{trafilatura.__version__}"
 
@@ -100,7 +101,7 @@ def _extract(html: str, *, url: str, final_url: str, drop_selectors: tuple[str, 
         text = _drop_line(text, byline)
         markdown = _BLANK_LINES.sub("\n\n", _drop_line(markdown, byline))
     # The headline repeated as the body's first line belongs to the title field, not the body.
-    heads = {fold(h) for h in [meta.title or "", *sources.h1[:3]] if h.strip()}
+    heads = {_head_key(h) for h in [meta.title or "", *sources.h1[:3]]} - {""}
     text = _drop_leading(text, heads)
     markdown = _drop_leading(markdown, heads, strip="# ")
     if not text:
@@ -179,9 +180,15 @@ def _drop_line(text: str, line: str, *, within: int = 8) -> str:
 
 def _drop_leading(text: str, heads: set[str], *, strip: str = "") -> str:
     first, _, rest = text.partition("\n")
-    if first and fold(clean_text(first.lstrip(strip)) or "") in heads:
+    if first and _head_key(first.lstrip(strip)) in heads:
         return rest.lstrip("\n")
     return text
+
+
+def _head_key(line: str) -> str:
+    """Letters and digits only: a headline whose kicker separator is a visually-hidden ": "
+    reaches the body as "Kicker" glued to "Headline", and is still the same headline."""
+    return "".join(ch for ch in fold(clean_text(line) or "") if ch.isalnum())
 
 
 def _join_source_lines(body: etree._Element) -> None:

@@ -217,3 +217,16 @@ def test_fenced_code_keeps_its_indentation():
     from pipeline.extract import _unindent
 
     assert _unindent("```\n    def f():\n        return 1\n```\n  Text") == "```\n    def f():\n        return 1\n```\nText"
+
+
+def test_headline_repeated_atop_the_body_is_dropped_even_with_its_kicker_glued_on():
+    # A kicker and headline split by a visually-hidden ": " reach trafilatura as one glued line.
+    html = article().replace(
+        "<h1>Flood in the valley</h1>",
+        "<h1><span class='kicker'>Storm</span><span class='visually-hidden'>: </span>"
+        "<span>Flood in the valley</span></h1>",
+    ).replace("<title>Flood in the valley | Example News</title>", "<title>Storm: Flood in the valley | Example News</title>")
+    e = extract(html, url="https://news.example.org/flood")
+    assert e.title == "Storm: Flood in the valley"
+    assert e.text.split("\n")[: len(PARAGRAPHS)] == PARAGRAPHS
+    assert re.match(r"#* ?" + re.escape(PARAGRAPHS[0]), e.markdown.lstrip())
