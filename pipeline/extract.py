@@ -22,6 +22,7 @@ from pipeline.errors import ExtractError
 from pipeline.extract_clean import clean_tree
 from pipeline.extract_drop import drop
 from pipeline.extract_fallback import SCRAP_CHARS, flight_article_html, prefer_recall
+from pipeline.extract_headings import restore_headings
 from pipeline.extract_split import join_split_body, paragraph_divs, unwrap_paragraphs
 from pipeline.metadata import Fallback, choose, with_body_byline
 from pipeline.metadata_clean import clean_text, fold
@@ -34,7 +35,7 @@ __all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extrac
 _OWN_VERSION = "6"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline, other titles, split bodies joined
 # 5: text after empty inline elements and inside "border:none" boxes kept; paragraph <div>s read as <p>;
 # a script-shipped article replaces a scrap of page furniture; one-paragraph wrapper series unwrapped;
-# 6: a leading body line equal to the headline up to punctuation is dropped
+# 6: a leading body line equal to the headline up to punctuation is dropped; lost subheadings restored
 EXTRACTOR_NAME = "palimpsest+trafilatura"
 EXTRACTOR_VERSION = f"{_OWN_VERSION}+trafilatura-{trafilatura.__version__}"
 
@@ -135,25 +136,26 @@ def _extract(html: str, *, url: str, final_url: str, drop_selectors: tuple[str, 
 def _body(tree: etree._Element, url: str) -> tuple[str, str] | None:
     """(plain text, Markdown) of the article body, with the fallbacks of extract_fallback."""
     # bare_extraction copies a tree it is given, so ``tree`` stays intact for every pass.
-    found = _render(trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS))
+    found = _render(trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS), tree)
     if found is None or len(found[0]) < SCRAP_CHARS:
         options = {**TRAFILATURA_OPTIONS, "favor_precision": False, "favor_recall": True}
-        wider = _render(trafilatura.bare_extraction(tree, url=url, **options))
+        wider = _render(trafilatura.bare_extraction(tree, url=url, **options), tree)
         if wider is not None and prefer_recall(found[0] if found else "", wider[0]):
             found = wider
     if found is None or len(found[0]) < SCRAP_CHARS:
         # A page rendered by script: the DOM may hold only menus and rails around no article.
         markup = flight_article_html(tree)
         if markup is not None and (inner := load_html(markup)) is not None:
-            shipped = _render(trafilatura.bare_extraction(inner, url=url, **TRAFILATURA_OPTIONS))
+            shipped = _render(trafilatura.bare_extraction(inner, url=url, **TRAFILATURA_OPTIONS), inner)
             if shipped is not None and (not found or prefer_recall(found[0], shipped[0])):
                 found = shipped
     return found
 
 
-def _render(doc: object) -> tuple[str, str] | None:
+def _render(doc: object, source: etree._Element) -> tuple[str, str] | None:
     if doc is None or getattr(doc, "body", None) is None:
         return None
+    restore_headings(source, doc.body)
     _join_source_lines(doc.body)
     markdown = _BLANK_LINES.sub("\n\n", _unindent(xmltotxt(doc.body, True))).strip()
     plain_tree = deepcopy(doc.body)
