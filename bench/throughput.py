@@ -404,31 +404,38 @@ PROFILE = """
 
 First captures: cProfile on a CPU clock around `archive add`, `getrusage` of the main process
 against its workers, and each step timed alone on the corpus pages. Unchanged re-checks: the
-fetcher alone in a loop over the 1,232 loopback URLs, and `archive run --all` at 400 and 1,232
-pages (per-page slope and fixed cost), with and without the fetch stubbed out. CPU per page:
+fetcher alone in a loop over the 1,232 loopback URLs, `archive run --all` with the second
+fetching process on and off in turns (CPU of each process from `getrusage`), cProfile of the
+parent, and `archive run --all --limit 1` for the fixed cost. The re-check figures below were
+taken while other jobs kept this 2-core machine at a load of 5-7, so they are high in
+absolute terms; the comparisons were made side by side. CPU per page:
 
 | step | where | CPU ms/page | done |
 |---|---|---:|---|
 | extraction: `pipeline.extract.extract` (trafilatura + metadata + cleaning) | worker | 39 | bare `trafilatura.extract(with_metadata=True)` is 43 on the same pages, timed alone: the floor. Both grow by a third or more when the machine is busy (shared cores) |
-| fetch of one unchanged page: request, gzip inflate, sha256 | main | 1.4–1.7 | was 3.2. The httpcore pool held 16 connections for 50 hosts and closed each host's before its turn came again: a new TCP connection per page. A bigger single pool is worse (httpcore rescans its connections quadratically on every request), so `netguard.HostPools` keeps one small pool per origin (64 idle hosts at most, 5 s keep-alive, the same cap on requests in flight); idle checks are one `poll`, not anyio's attribute dict |
-| gzip inflate of the body (232 kB) | main | 0.4 | was 0.8 (zlib): ISA-L (`isal`), same caps (`max_length` per piece) |
+| fetch of one unchanged page whose compressed bytes are the same as last time | main or fetch process | 1.4-1.5 | was 2.5-2.6 in the same conditions (1.4-1.7 on a quiet machine). `pages.wire_sha256` keeps the sha256 of the Content-Encoding and the bytes as sent for the baseline body; the fetcher hashes the bytes as they arrive, holds them undecoded (up to the body cap, past which it decodes as before), and when the hash matches it neither inflates nor hashes 232 kB again: same bytes, same decoder, same body. Every other answer is decoded with the same caps as before. A 304 gains nothing from it |
+| gzip inflate of a body that did change (232 kB) | main or fetch process | 0.4 | was 0.8 (zlib): ISA-L (`isal`), same caps (`max_length` per piece) |
 | charset decode of the body | main | 0 | was 0.45 on every fetch: `FetchResult.text` is decoded on first use, and nothing in the main process uses it (the worker decodes, and reports the charset) |
+| the HTTP exchange itself (httpx/httpcore/h11 framing, anyio locks and timers) | main or fetch process | ~1.2 | spread thin over many small calls; not rewritten. A second process runs it for ~60% of the pages (below) |
+| a second fetching process (`pipeline.fetch_shard`) | both | +0.3 | a run of 200 pages or more over two hosts or more forks a child before any thread starts; the child runs an ordinary `Fetcher` for the hosts holding ~60% of the pages and sends back each result (the body only when it did not hash as the baseline). Robots, the host gate (a host's slot is held in the parent for the whole remote fetch), retries and every write stay in the parent; a kill -9 of either loses nothing stored, the child dies with the parent, and a dead or silent child's pages are fetched in the parent. In a hash-skip run of the 1,232 pages on the busy machine the parent used 2.0-2.2 s of CPU (0.7 s of it start-up) and the child 1.2-1.3 s, against 2.9-3.1 s for one process alone: the split costs ~0.3 ms a page (pickling, the socket, a second event loop) and pays only when a core is free |
+| IPC bookkeeping in the parent | main | small | one watchdog timer for all remote requests instead of an `asyncio.timeout` each; the connection pool takes no timer when a slot is free; `HostGate.host_of` (asked 3+ times a page) is cached |
 | everything else for an unchanged page: session, robots, politeness, schedule, asyncio | main | 0.3 | measured with the fetch stubbed out |
-| unchanged-check row (`record_unchanged`, one transaction) | writer thread | 0.17 | kept: one transaction per row, so a kill -9 loses nothing stored. Rows that arrive while the writer is busy share one thread hop (`StoreWriter.call_grouped`; batches of ~5); a hop per row had cost the main thread more than the write. Eight rows per transaction would be 0.09 |
-| command start-up (fixed, per command) | main | 0.6 s | was 0.9 s: a run of unchanged pages no longer imports trafilatura (0.3 s), feedparser or httpx's own CLI (rich, pygments) |
-| raw-body compression for the blob | worker | 0.4–0.6 | was 1.9–2.2 (zlib level 1, 0.233 of the raw size): ISA-L level 2 writes the same zlib stream at 0.227 |
-| field normalisation and hashes (`archive.normalize.field_hashes`) | worker | 0.7–1.4 | kept |
-| store side of a new version (`latest_text`, `rekey`, aliases, `save`) | writer thread | ~1–2 | kept: one `BEGIN IMMEDIATE` per page, one writer-thread hop for all of it |
+| unchanged-check row (`record_unchanged`, one transaction) | writer thread | 0.17 | kept: one transaction per row, so a kill -9 loses nothing stored. Rows that arrive while the writer is busy share one thread hop (`StoreWriter.call_grouped`) |
+| command start-up (fixed, per command) | main | 0.55-0.6 s CPU | was 0.9 s: no trafilatura, feedparser or httpx CLI import in a run of unchanged pages, and the CA bundle (~70 ms) is loaded only for the first https origin |
+| raw-body compression for the blob | worker | 0.4-0.6 | was 1.9-2.2 (zlib level 1, 0.233 of the raw size): ISA-L level 2 writes the same zlib stream at 0.227 |
+| field normalisation and hashes (`archive.normalize.field_hashes`) | worker | 0.7-1.4 | kept |
+| store side of a new version (`latest_text`, `rekey`, aliases, `save`) | writer thread | ~1-2 | kept: one `BEGIN IMMEDIATE` per page, one writer-thread hop for all of it |
 | words added for a first version (`Archive.save`) | writer thread | 0.2 | was 1.2: a word diff against the empty string; now a word count |
 | `pipeline.session.wait_all` | main | O(1) per page | was ~6 ms a page at 10,000 pages: a done-callback counter replaces `asyncio.wait` on every pending task |
 
-The main process of a first capture costs about 5–6 ms a page in all (fetch, the writer thread,
+The main process of a first capture costs about 5-6 ms a page in all (fetch, the writer thread,
 the process pool's feeder and result threads), against ~41 in the worker (decode 0.2,
-extraction, packing, hashes). The extractor is imported once in the parent and inherited by
-the forked workers; `archive add` loads it and starts the workers while the writer thread
-tracks the URLs. Not done: fetching in a second process for a shard of the hosts (an
-unchanged re-check is bound by the one core that runs the event loop), and skipping the
-inflate of a body whose compressed bytes hash as last time (needs that hash in the store).
+extraction, packing, hashes). `archive add` does not use the second fetching process: its pages
+all need extraction, which already keeps both cores busy. The loopback server shares the two
+cores with both fetching processes (0.2-0.3 ms of CPU per re-check), so a quiet machine is the
+best case for the re-check rows; with other jobs running the second process mostly competes
+for the same core. Not done: batching unchanged rows into one transaction (would weaken what a
+kill -9 keeps), and an HTTP/1.1 client of our own.
 Memory: at 10,000 pages the tree peaked with the main process near 155 MB and each extraction
 worker near 190 MB (workers grow with the pages they have parsed; recycling them every few
 hundred pages would bound it).
