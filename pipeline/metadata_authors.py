@@ -34,6 +34,9 @@ class Authors:
 def choose_authors(src: Sources, fallback_author: str | None, sites: list[str]) -> Authors:
     editors = _editors(src.bylines + src.labelled_authors, sites)
     persons, orgs = _jsonld_authors(src, sites)
+    # A staff label yields to names the first "By" byline prints ("by Jane Doe" over "X staff").
+    first_by = next((v for v in src.bylines[:20] if _BY_MARKER.match(v.strip())), "")
+    printed = [] if _staff_labels([first_by]) else [n for n in _names(first_by, sites) if _printed_name(n)]
     for group in (
         persons,
         [n for v in _meta(src, *_META_KEYS) for n in _names(v, sites)],
@@ -47,10 +50,10 @@ def choose_authors(src: Sources, fallback_author: str | None, sites: list[str]) 
                 writers = [n for n in _byline_persons(src.bylines, sites) if fold(n) not in editors]
                 group = writers or group
             return Authors(tuple(dict.fromkeys(group)), any(looks_personal(n) for n in group))
-        if group is persons and (staff := _staff_labels(orgs)):
+        if group is persons and not printed and (staff := _staff_labels(orgs)):
             return Authors(staff[:1], False)  # the article's own JSON-LD signs it "Staff"
     staff = _staff_labels([*orgs, *_meta(src, *_META_KEYS), *src.itemprop_authors, *src.labelled_authors])
-    if staff:
+    if staff and not printed:
         return Authors(staff[:1], False)
     group = _byline_persons(src.bylines, sites)
     if group:

@@ -250,3 +250,13 @@ def test_hostile_staff_and_credential_values():
     art = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "<b>Staff</b> Reports"}}
     assert meta_of(SITE + jsonld(art)).authors == ("Staff Reports",)
     assert meta_of(SITE + jsonld({"@type": "NewsArticle", "author": {"@type": "Person", "name": ["MS"]}})).authors == ()
+
+
+def test_a_declared_staff_label_yields_to_the_name_the_by_line_prints():
+    art = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Science X staff"}}
+    body = '<div class="article-byline">by European Space Agency</div>'
+    m = meta_of(SITE + jsonld(art), body)
+    assert m.authors == ("European Space Agency",)
+    # The first "By" line being the staff label itself keeps the label over a later teaser.
+    body = '<div class="byline">By Science X staff</div><div class="byline">By Lisa Kubota</div>'
+    assert meta_of(SITE + jsonld(art), body).authors == ("Science X staff",)
