@@ -11,6 +11,10 @@ the parent for the whole remote fetch, so per-host limits and delays are unchang
 retries and the single store writer. The child never writes: a kill -9 of either process
 loses nothing stored, and the child dies with its parent (PR_SET_PDEATHSIG) or as soon as
 the socket closes. If the child is gone, its hosts are fetched here again.
+
+The child pays only on a free core: on a busy machine it competes with the parent for the
+same one and adds its own overhead (pickling, the socket, a second event loop), so the
+engine hands it hosts only when ``spare_core`` saw one idle since the fork.
 """
 
 from __future__ import annotations
@@ -40,6 +44,16 @@ __all__ = ["REMOTE_SHARE", "ShardedFetcher", "split_hosts"]
 REMOTE_SHARE = 0.6  # of the pages: the parent also runs the schedule and the store side
 _HEADER = struct.Struct("!I")
 _GRACE = 10.0  # seconds past the fetch deadline before a silent child is given up on
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(idle, total) clock ticks of the whole machine so far, or None off Linux."""
+    try:
+        with open("/proc/stat", "rb") as handle:
+            values = [int(v) for v in handle.readline().split()[1:9]]
+        return values[3] + values[4], sum(values)  # idle + iowait
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class _ChannelLost(Exception):
@@ -170,6 +184,7 @@ class ShardedFetcher:
         self._protocol: _Frames | None = None
         self._alive = False
         self.remote_fetches = 0  # answered by the child
+        self._ticks = _cpu_ticks()  # at the fork: spare_core compares against it
 
     @classmethod
     async def start(cls, settings: FetchSettings) -> ShardedFetcher | None:
@@ -198,6 +213,25 @@ class ShardedFetcher:
     @property
     def child_pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
+
+    async def spare_core(self, *, at_least: float = 0.5, window: float = 0.05) -> bool:
+        """Whether the machine had ``at_least`` a core idle since the fork (/proc/stat).
+
+        The child only pays on a free core: on a busy machine it competes with this process
+        for the same one and adds its own overhead. Waits until ``window`` seconds have
+        passed since the fork, so the sample spans a few clock ticks.
+        """
+        if self._ticks is None:
+            return True  # no /proc/stat: assume a free core
+        while True:
+            now = _cpu_ticks()
+            if now is None:
+                return True
+            idle, total = now[0] - self._ticks[0], now[1] - self._ticks[1]
+            cores = os.cpu_count() or 1
+            if total >= window * cores * os.sysconf("SC_CLK_TCK"):
+                return idle / total * cores >= at_least
+            await asyncio.sleep(window / 2)
 
     def assign(self, hosts: Iterable[str]) -> None:
         """Fetch the pages of ``hosts`` (``HostGate.host_of`` form) in the child from now on."""

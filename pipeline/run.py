@@ -88,6 +88,7 @@ class Engine:
         clock: Callable[[], datetime] | None = None,
         pool_factory: Callable[[int, float], ExtractorPool] | None = None,
         shard_min_pages: int = SHARD_MIN_PAGES,
+        shard: bool | None = None,
     ) -> None:
         self.config = config
         self.progress = progress or Progress()
@@ -96,6 +97,9 @@ class Engine:
         self._transport = transport
         self._pool_factory = pool_factory or ExtractorPool
         self._shard_min_pages = shard_min_pages
+        # None: a second fetching process when a core is free; True: whenever the run is
+        # long enough; False: never.
+        self._shard = shard
         self._robots: dict = {}  # host -> RobotsRules, for the life of this engine (one run)
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._robots_failures: dict[str, FetchError] = {}  # host -> why robots.txt was unreachable
@@ -151,7 +155,7 @@ class Engine:
         max_runtime = self.config.run.max_runtime if max_runtime is None else max_runtime
         deadline = started + max_runtime if max_runtime else None
         limit = limit if limit is not None else (self.config.run.limit or None)
-        shard = (os.cpu_count() or 1) > 1
+        shard = self._shard is not False and (os.cpu_count() or 1) > 1
         async with Session(self, shard=shard) as session:
             now = self.now()
             for url in self.config.pages:
@@ -183,7 +187,8 @@ class Engine:
                 "wire_hashes", [page.id for page in pages if page.baseline_sha256])
         if isinstance(session.fetcher, ShardedFetcher):
             hosts = split_hosts(page.url for page in pages)
-            if len(pages) >= self._shard_min_pages and hosts:
+            if (len(pages) >= self._shard_min_pages and hosts
+                    and (self._shard or await session.fetcher.spare_core())):
                 session.fetcher.assign(hosts)
             else:
                 session.fetcher.release()  # not worth a second process

@@ -77,6 +77,7 @@ RUN = textwrap.dedent(r"""
 
     config = load_config(sys.argv[1])
     kill_child_after = int(sys.argv[2])
+    shard = {"on": True, "off": False}[sys.argv[3]]
 
     class Report(Progress):
         def __init__(self):
@@ -89,7 +90,7 @@ RUN = textwrap.dedent(r"""
             if self.done == kill_child_after:
                 os.kill(engine._session.fetcher.child_pid, signal.SIGKILL)
 
-    engine = Engine(config, progress=Report(), shard_min_pages=10)
+    engine = Engine(config, progress=Report(), shard_min_pages=10, shard=shard)
     summary = asyncio.run(engine.run(check_all=True, discover=False))
     print(json.dumps({"counts": summary.counts(), "shard_fetches": summary.shard_fetches,
                       "outcomes": {o.url: [o.outcome, o.error_kind] for o in summary.outcomes}}))
@@ -145,10 +146,10 @@ def _seed(tmp_path: Path, port: int) -> tuple[Path, list[str]]:
     return config, urls
 
 
-def _run(config: Path, tmp_path: Path, kill_child_after: int = 0):
+def _run(config: Path, tmp_path: Path, kill_child_after: int = 0, shard: str = "on"):
     script = tmp_path / "run.py"
     script.write_text(RUN, encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script), str(config), str(kill_child_after)],
+    proc = subprocess.run([sys.executable, str(script), str(config), str(kill_child_after), shard],
                           cwd=tmp_path, capture_output=True, text=True, timeout=240,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
@@ -204,7 +205,7 @@ def test_kill_9_of_the_run_takes_the_fetch_process_with_it(server, tmp_path):
     config, urls = _seed(tmp_path, server)
     script = tmp_path / "run.py"
     script.write_text(RUN, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script), str(config), "0"], cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, str(script), str(config), "0", "on"], cwd=tmp_path,
                             stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     child = json.loads(proc.stdout.readline())["child"]
@@ -217,3 +218,10 @@ def test_kill_9_of_the_run_takes_the_fetch_process_with_it(server, tmp_path):
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         checked = conn.execute("SELECT count(*) FROM fetches WHERE outcome = 'same_body'").fetchone()
     assert checked[0] < len(urls)  # it was killed mid-run, and every stored row is whole
+
+
+def test_with_the_second_process_off_every_page_is_fetched_here(server, tmp_path):
+    config, urls = _seed(tmp_path, server)
+    child, report = _run(config, tmp_path, shard="off")
+    assert child is None and report["shard_fetches"] == 0
+    assert report["counts"]["unchanged"] == len(urls) - 2
