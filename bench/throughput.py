@@ -404,11 +404,11 @@ PROFILE = """
 
 First captures: cProfile on a CPU clock around `archive add`, `getrusage` of the main process
 against its workers, and each step timed alone on the corpus pages. Unchanged re-checks: the
-fetcher alone in a loop over the 1,232 loopback URLs, `archive run --all` with the second
-fetching process on and off in turns (CPU of each process from `getrusage`), cProfile of the
-parent, and `archive run --all --limit 1` for the fixed cost. The re-check figures below were
-taken while other jobs kept this 2-core machine at a load of 5-7, so they are high in
-absolute terms; the comparisons were made side by side. CPU per page:
+fetcher alone in a loop over the 1,232 loopback URLs, `archive run --all` (hash skip) with the
+second fetching process on, off and automatic in turns (CPU of each process from `getrusage`),
+cProfile of the parent, and `archive run --all --limit 1` for the fixed cost. Other jobs kept
+this 2-core machine busy (a load of 2-7) through all of it, so absolute figures are high; the
+comparisons were made side by side. CPU per page:
 
 | step | where | CPU ms/page | done |
 |---|---|---:|---|
@@ -417,7 +417,7 @@ absolute terms; the comparisons were made side by side. CPU per page:
 | gzip inflate of a body that did change (232 kB) | main or fetch process | 0.4 | was 0.8 (zlib): ISA-L (`isal`), same caps (`max_length` per piece) |
 | charset decode of the body | main | 0 | was 0.45 on every fetch: `FetchResult.text` is decoded on first use, and nothing in the main process uses it (the worker decodes, and reports the charset) |
 | the HTTP exchange itself (httpx/httpcore/h11 framing, anyio locks and timers) | main or fetch process | ~1.2 | spread thin over many small calls; not rewritten. A second process runs it for ~60% of the pages (below) |
-| a second fetching process (`pipeline.fetch_shard`) | both | +0.3 | a run of 200 pages or more over two hosts or more forks a child before any thread starts; the child runs an ordinary `Fetcher` for the hosts holding ~60% of the pages and sends back each result (the body only when it did not hash as the baseline). Robots, the host gate (a host's slot is held in the parent for the whole remote fetch), retries and every write stay in the parent; a kill -9 of either loses nothing stored, the child dies with the parent, and a dead or silent child's pages are fetched in the parent. In a hash-skip run of the 1,232 pages on the busy machine the parent used 2.0-2.2 s of CPU (0.7 s of it start-up) and the child 1.2-1.3 s, against 2.9-3.1 s for one process alone: the split costs ~0.3 ms a page (pickling, the socket, a second event loop) and pays only when a core is free |
+| a second fetching process (`pipeline.fetch_shard`) | both | +0.3 | `archive run` forks a child before any thread starts; for 200 pages or more over two hosts or more, and only if a core sat idle between the fork and the page list (/proc/stat), the child runs an ordinary `Fetcher` for the hosts holding ~60% of the pages and sends back each result (the body only when it did not hash as the baseline). Robots, the host gate (a host's slot is held in the parent for the whole remote fetch), retries and every write stay in the parent; a kill -9 of either loses nothing stored, the child dies with the parent, and a dead or silent child's pages are fetched in the parent. With one core taken by another job, the 1,232-page hash-skip run took 2.05-2.15 s in one process (2.0 s CPU, 574-601 pages/s) and 2.46-2.50 s split (parent 1.5 s CPU of which ~0.6 start-up, child 0.9 s; 493-501 pages/s): the split costs ~0.3 ms a page (pickling, the socket, a second event loop) and loses without a free core, hence the idle check (it chose one process in those runs). Not measured on a quiet machine this session |
 | IPC bookkeeping in the parent | main | small | one watchdog timer for all remote requests instead of an `asyncio.timeout` each; the connection pool takes no timer when a slot is free; `HostGate.host_of` (asked 3+ times a page) is cached |
 | everything else for an unchanged page: session, robots, politeness, schedule, asyncio | main | 0.3 | measured with the fetch stubbed out |
 | unchanged-check row (`record_unchanged`, one transaction) | writer thread | 0.17 | kept: one transaction per row, so a kill -9 loses nothing stored. Rows that arrive while the writer is busy share one thread hop (`StoreWriter.call_grouped`) |
@@ -432,9 +432,7 @@ The main process of a first capture costs about 5-6 ms a page in all (fetch, the
 the process pool's feeder and result threads), against ~41 in the worker (decode 0.2,
 extraction, packing, hashes). `archive add` does not use the second fetching process: its pages
 all need extraction, which already keeps both cores busy. The loopback server shares the two
-cores with both fetching processes (0.2-0.3 ms of CPU per re-check), so a quiet machine is the
-best case for the re-check rows; with other jobs running the second process mostly competes
-for the same core. Not done: batching unchanged rows into one transaction (would weaken what a
+cores with the fetching processes (0.2-0.3 ms of CPU per re-check). Not done: batching unchanged rows into one transaction (would weaken what a
 kill -9 keeps), and an HTTP/1.1 client of our own.
 Memory: at 10,000 pages the tree peaked with the main process near 155 MB and each extraction
 worker near 190 MB (workers grow with the pages they have parsed; recycling them every few
