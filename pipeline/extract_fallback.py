@@ -21,7 +21,10 @@ SCRAP_CHARS = 500
 # ... and the recall body replaces it only when it is at least this many times longer.
 _RECALL_GAIN = 2.0
 
-_PUSH = re.compile(r"^\s*self\.__next_f\.push\(\s*(\[.*\])\s*\)\s*;?\s*$", re.S)
+# The call's argument is read as JSON up to its own end: code a site (or a proxy) appends after
+# the call must not hide the article.
+_PUSH = re.compile(r"^\s*self\.__next_f\.push\(\s*(?=\[)")
+_JSON = json.JSONDecoder()
 # An RSC text row: "<id>:T<byte length in hex>,<that many UTF-8 bytes>".
 _TEXT_ROW = re.compile(rb"(?:^|\n)[0-9a-zA-Z]+:T([0-9a-f]{1,8}),")
 _MAX_FLIGHT = 20_000_000  # characters of payload worth decoding
@@ -45,7 +48,7 @@ def flight_article_html(tree: etree._Element) -> str | None:
         if not match:
             continue
         try:
-            row = json.loads(match.group(1))
+            row, _end = _JSON.raw_decode(text, match.end())
         except (ValueError, RecursionError):
             continue
         if isinstance(row, list) and len(row) > 1 and isinstance(row[1], str):

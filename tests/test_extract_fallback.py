@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,15 @@ def test_article_shipped_only_in_an_rsc_payload_is_found():
     e = extract(rsc_page(markup), url="https://harbour.example.org/pier")
     assert e.text.splitlines() == STORY
     assert e.title == "Pier closed"
+
+
+def test_code_after_the_push_call_does_not_hide_the_article():
+    # A script that appends a statement after the call (a tag manager, an edge proxy's request
+    # id) still ships the same payload; before, the whole script had to be the call.
+    markup = "".join(f"<p class='para'>{p}</p>" for p in STORY)
+    html = re.sub(r"\)</script>", ');\nwindow.__rid="5f2a9c";</script>', rsc_page(markup))
+    assert html.count("window.__rid") == 2
+    assert extract(html, url="https://harbour.example.org/pier").text.splitlines() == STORY
 
 
 def test_an_rsc_article_wins_over_the_menus_and_rails_of_an_empty_shell():
