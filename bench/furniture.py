@@ -211,6 +211,7 @@ def _churn_scripts(doc, rng: random.Random) -> bool:
         kind = (el.get("type") or "").lower()
         if el.get(MARK) is not None or el.get("src") or "ld+json" in kind or not (el.text or "").strip():
             continue
+        el.text = _CONTROL.sub("", el.text)
         if el.tag == "style":
             el.text += f"\n.x-{_hex(rng, 6)}{{color:inherit}}"
         elif "json" in kind:
@@ -291,6 +292,8 @@ def strip_marks(doc) -> None:
 
 # --- churn that needs no furniture -------------------------------------------------------------
 
+# Control characters a page's inline script may hold, which lxml refuses in text it is given.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _HASHED = re.compile(r"^(?:css|sc|jsx|emotion|svelte|styles?)[-_][A-Za-z0-9_-]{3,}$|^[A-Za-z]+[-_](?=[A-Za-z0-9]*\d)[A-Za-z0-9]{5,}$")
 
 
