@@ -613,7 +613,7 @@ def _published_day(doc):
 
     values = []
     for script in _ld_scripts(doc):
-        values += re.findall(r'"datePublished"\s*:\s*"([^"]+)"', script.text)
+        values += _own_published(script.text)
     values += [m.get("content") for m in doc.iter("meta") if _meta_key(m) in _PUBLISHED_KEYS and m.get("content")]
     values += [t.get("datetime") for t in doc.iter("time") if t.get("datetime")]
     for value in values:
@@ -626,6 +626,18 @@ def _published_day(doc):
             if day.year >= 1900:  # placeholders like 0001-01-01 are not a publication day
                 return day
     return None
+
+
+def _own_published(text: str) -> list[str]:
+    """``datePublished`` of the JSON-LD's own objects (top level or @graph), not of nested ones:
+    a fact check's reviewed claim (itemReviewed) carries the claim's date, not the article's."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return re.findall(r'"datePublished"\s*:\s*"([^"]+)"', text)
+    objects = data if isinstance(data, list) else [data]
+    objects = [o for obj in objects if isinstance(obj, dict) for o in [obj, *(obj.get("@graph") or [])]]
+    return [o["datePublished"] for o in objects if isinstance(o, dict) and isinstance(o.get("datePublished"), str)]
 
 
 def _day_forms(day) -> list[str]:
