@@ -28,11 +28,15 @@ def split_page(container: str = "body__container article__body", parts: int = 5)
     )
 
 
-def test_every_part_of_a_split_body_is_extracted_in_order():
-    got = extract(split_page(), url="https://news.example/split").text
-    positions = [got.find(sentence(n)) for n in range(15)]
-    assert -1 not in positions, got
+def assert_sentences_in_order(text: str, count: int) -> None:
+    """Sentences 0..count-1 are all in ``text``, in their order."""
+    positions = [text.find(sentence(n)) for n in range(count)]
+    assert -1 not in positions, text
     assert positions == sorted(positions)
+
+
+def test_every_part_of_a_split_body_is_extracted_in_order():
+    assert_sentences_in_order(extract(split_page(), url="https://news.example/split").text, 15)
 
 
 def test_joining_moves_later_blocks_into_the_first_and_keeps_what_sits_between():
@@ -72,10 +76,7 @@ def paragraph_div_page(cls: str = "zn-body__paragraph") -> str:
 
 
 def test_paragraphs_marked_up_as_divs_are_extracted_whole():
-    got = extract(paragraph_div_page(), url="https://news.example/divs").text
-    positions = [got.find(sentence(n)) for n in range(9)]
-    assert -1 not in positions, got
-    assert positions == sorted(positions)
+    assert_sentences_in_order(extract(paragraph_div_page(), url="https://news.example/divs").text, 9)
 
 
 def test_only_inline_only_divs_named_paragraph_are_retagged():
