@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
 import inspect
 import multiprocessing
 import os
@@ -156,7 +157,7 @@ class ExtractorPool:
         self._started = True
         from . import extract  # noqa: F401 - imported once here, shared by every fork
 
-        self._pool.submit(_ready)  # a fork-context pool starts all its workers on a submit
+        _fork_frozen(self._pool)
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # fork is fastest and the workers only import; forkserver would re-import trafilatura.
@@ -217,6 +218,7 @@ class ExtractorPool:
         if pool is not self._pool:
             return
         self._pool = self._new_pool()
+        _fork_frozen(self._pool)
         # Killing the workers fails every queued future with BrokenProcessPool, which
         # extract() retries on the new pool (cancelling them would lose those pages).
         _kill(pool)
@@ -231,6 +233,22 @@ class ExtractorPool:
 
 def _ready() -> bool:
     return True
+
+
+def _fork_frozen(pool: ProcessPoolExecutor) -> None:
+    """Fork ``pool``'s workers (a fork-context pool starts them all on a submit) with every
+    object the parent holds frozen for the garbage collector.
+
+    A worker that collected inherited garbage would run its finalizers, such as closing an old
+    SQLite connection, while another parent thread may have held that library's lock at the
+    instant of the fork: the worker would wait forever. Frozen objects are never collected in
+    the child (and their pages stay shared); the parent unfreezes its own at once.
+    """
+    gc.freeze()
+    try:
+        pool.submit(_ready)
+    finally:
+        gc.unfreeze()
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
