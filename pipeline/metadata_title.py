@@ -117,24 +117,24 @@ def choose_headline(src: Sources, title: str | None, sites: list[str] = ()) -> s
     declared = [*src.meta.get("og:title", ())[:1], *src.meta.get("twitter:title", ())[:1], src.title_tag, title]
     declared += [obj.get("headline") for obj in src.jsonld[:3] if isinstance(obj.get("headline"), str)]
     declared = [d for d in declared if isinstance(d, str) and d.strip()]
-    # A voice's leading segment too: when the site is not known, "Headline - Site" stays whole.
-    keys = {fold(v)[:_COMPARED] for d in declared for v in (d, leading_segment(d)) if len(v) >= 4}
     # What a declared voice adds around the title ("Title | Site | Section") is furniture,
     # so an <h1> holding the site's name is not the headline.
     title_key = fold(title or "")
     furniture = {fold(s) for s in sites}
-    for d in declared:
-        if not (title_key and title_key in fold(d)):
+    for declared_key in map(fold, declared):
+        if not (title_key and title_key in declared_key):
             continue
-        rest = fold(d).replace(title_key, " | ")
+        rest = declared_key.replace(title_key, " | ")
         if rest.strip(" |"):
             furniture.update(fold(seg).strip(" |") for seg in title_segments(rest))
-    best, best_score = None, _HEADLINE_LIKENESS
     # Microdata that marks an <h1> as the headline is the page's own word: a display headline
     # may share nothing with the declared ones and still be the one readers see.
     marked = clean_text(src.marked_h1, limit=MAX_TITLE, keep_soft_hyphens=True) if src.marked_h1 else None
     if marked and fold(marked) not in furniture:
         return marked
+    # A voice's leading segment too: when the site is not known, "Headline - Site" stays whole.
+    keys = {fold(v)[:_COMPARED] for d in declared for v in (d, leading_segment(d)) if len(v) >= 4}
+    best, best_score = None, _HEADLINE_LIKENESS
     for raw in src.h1:
         text = clean_text(raw, limit=MAX_TITLE, keep_soft_hyphens=True)
         if not text:
