@@ -21,6 +21,8 @@ _TEXT_OF = etree.XPath("string()")
 _MAX_HEADINGS = 200  # looked at per page: a hostile page with thousands costs nothing
 _MAX_HEADING_CHARS = 200  # longer is a paragraph styled as a heading, which the body keeps or not
 _KEY_CHARS = 120  # a paragraph is known by the start of its text
+_MAX_BLOCK_CHARS = 200  # text in a non-paragraph sibling beyond which the heading is not placed
+_HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 
 
 def restore_headings(source: etree._Element, body: etree._Element) -> int:
@@ -67,11 +69,10 @@ def _paragraph_sibling(heading: etree._Element, direction: str) -> etree._Elemen
             return None
         if sibling.tag == "p" and _key(_TEXT_OF(sibling)):
             return sibling
-        if sibling.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            # another heading in between: look past it, it is judged on its own
-            pass
-        elif isinstance(sibling.tag, str) and len(_TEXT_OF(sibling).strip()) > 200:
-            return None  # a block of text we cannot place: do not guess
+        # Another heading in between is looked past (it is judged on its own); a block of text
+        # we cannot place is not: do not guess.
+        if sibling.tag not in _HEADING_TAGS and isinstance(sibling.tag, str) and len(_TEXT_OF(sibling).strip()) > _MAX_BLOCK_CHARS:
+            return None
         sibling = step(sibling)
     return None
 
