@@ -71,7 +71,8 @@ def _paragraph_sibling(heading: etree._Element, direction: str) -> etree._Elemen
             return sibling
         # Another heading in between is looked past (it is judged on its own); a block of text
         # we cannot place is not: do not guess.
-        if sibling.tag not in _HEADING_TAGS and isinstance(sibling.tag, str) and len(_TEXT_OF(sibling).strip()) > _MAX_BLOCK_CHARS:
+        if (sibling.tag not in _HEADING_TAGS and isinstance(sibling.tag, str)
+                and len(_TEXT_OF(sibling).strip()) > _MAX_BLOCK_CHARS):
             return None
         sibling = step(sibling)
     return None
