@@ -198,6 +198,8 @@ class ExtractorPool:
 
     async def _run_on(self, pool, job, data, url, final_url, drop, *extra):
         loop = asyncio.get_running_loop()
+        if not getattr(pool, "_processes", None):  # a replacement pool: no workers yet
+            _fork_frozen(pool)
         future = loop.run_in_executor(
             pool, job, self.extract_fn, data, url, final_url, self.timeout, drop, *extra
         )
@@ -217,8 +219,7 @@ class ExtractorPool:
     def _replace(self, pool: ProcessPoolExecutor) -> None:
         if pool is not self._pool:
             return
-        self._pool = self._new_pool()
-        _fork_frozen(self._pool)
+        self._pool = self._new_pool()  # its workers fork on its first page (_run_on)
         # Killing the workers fails every queued future with BrokenProcessPool, which
         # extract() retries on the new pool (cancelling them would lose those pages).
         _kill(pool)
