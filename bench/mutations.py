@@ -507,9 +507,12 @@ def _author_candidates(doc, skip: set, paras) -> list[list[str]]:
         if not isinstance(el.tag, str) or el in skip:
             continue
         cls = f"{el.get('class') or ''} {el.get('rel') or ''} {el.get('itemprop') or ''}".lower()
-        if re.search(r"author|byline", cls) and len(_text(el)) <= _MAX_BYLINE and not _in_comments(el):
+        if not re.search(r"author|byline", cls):
+            continue
+        text = _text(el)
+        if len(text) <= _MAX_BYLINE and not _in_comments(el):
             # Names printed one per line ("Jane Doe\nJohn Roe") are pieces of their own.
-            bylines += [_text(el), *(" ".join(line.split()) for line in "".join(el.itertext()).split("\n"))]
+            bylines += [text, *(" ".join(line.split()) for line in "".join(el.itertext()).split("\n"))]
     groups = (_ld_author_names(doc), metas, bylines)
     return [[" ".join(n.split()) for n in group if n and not _CREDIT.match(n)] for group in groups]
 
