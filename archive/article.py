@@ -91,6 +91,7 @@ def version_to_json(version: Version) -> dict:
         "title": content.title,
         "headline": content.headline,
         "other_titles": list(content.other_titles),
+        "byline": list(content.byline),
         "authors": list(content.authors),
         "published": content.published,
         "modified": content.modified,

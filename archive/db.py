@@ -76,6 +76,7 @@ CREATE TABLE IF NOT EXISTS versions (
     title TEXT,
     headline TEXT,
     other_titles TEXT NOT NULL DEFAULT '[]',
+    byline TEXT NOT NULL DEFAULT '[]',
     authors TEXT NOT NULL DEFAULT '[]',
     published TEXT,
     modified TEXT,
@@ -420,6 +421,8 @@ _ADDED_COLUMNS = (  # schema 2
     # The compressed form of the baseline body as last sent (a re-check with the same
     # bytes skips decoding them). Optional for readers, so no new schema version.
     ("pages", "wire_sha256", "TEXT"),
+    # Printed byline names beside structured authors; an older reader ignores the column.
+    ("versions", "byline", "TEXT NOT NULL DEFAULT '[]'"),
 )
 
 

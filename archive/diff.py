@@ -246,7 +246,7 @@ def count_words(old_text: str, new_text: str) -> tuple[int, int]:
 
 def _display(content: Content, name: str) -> str | None:
     value = getattr(content, name)
-    if name == "authors":
+    if name in ("authors", "byline"):
         return ", ".join(value) if value else None
     if name == "other_titles":  # titles may hold commas and bars; this mark they rarely do
         return " \u2016 ".join(value) if value else None

@@ -11,6 +11,7 @@ VERSIONED_FIELDS: tuple[str, ...] = (
     "headline",
     "other_titles",
     "authors",
+    "byline",
     "published",
     "modified",
     "description",
@@ -27,6 +28,10 @@ class Content:
     printed on the page (its <h1>); ``other_titles`` are the page's further declared headlines
     (og:title, JSON-LD, twitter:title, <title>) that differ from both. They often differ, and
     an editor may change any one alone.
+
+    ``byline`` holds the names printed in the page's byline when they differ from ``authors``
+    (which prefer structured data): a CMS account in JSON-LD and a reporter's name on the page
+    are both worth versioning.
     """
 
     title: str | None = None
@@ -38,6 +43,7 @@ class Content:
     description: str | None = None
     canonical_url: str | None = None
     text: str = ""
+    byline: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def normalize_content(content: Content) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in VERSIONED_FIELDS:
         value = getattr(content, name)
-        if name in ("authors", "other_titles"):
+        if name in ("authors", "other_titles", "byline"):
             out[name] = normalize_text("\n".join(value or ()))
         elif name == "canonical_url":
             out[name] = _normalize_url(value) if value else ""
@@ -159,9 +159,18 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# Fields added to VERSIONED_FIELDS later; left out of the hashes while empty, so versions
+# stored before them keep their content hash (revert detection compares stored hashes).
+_HASHED_WHEN_SET = frozenset({"byline"})
+
+
 def field_hashes(content: Content) -> dict[str, str]:
     """sha256 hex digest of each normalised versioned field."""
-    return {name: _sha256(value) for name, value in normalize_content(content).items()}
+    return {
+        name: _sha256(value)
+        for name, value in normalize_content(content).items()
+        if value or name not in _HASHED_WHEN_SET
+    }
 
 
 def content_hash(hashes: dict[str, str]) -> str:

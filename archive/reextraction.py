@@ -14,12 +14,13 @@ def replace_fields(conn, page_id: int, update: Reextraction) -> None:
     hashes = field_hashes(update.content)
     c = update.content
     cursor = conn.execute(
-        "UPDATE versions SET title = ?, headline = ?, other_titles = ?, authors = ?, published = ?, modified = ?,"
+        "UPDATE versions SET title = ?, headline = ?, other_titles = ?, authors = ?, byline = ?, published = ?, modified = ?,"
         " description = ?, canonical_url = ?, text = ?, markdown = ?, sitename = ?,"
         " language = ?, section = ?, tags = ?, content_hash = ?, field_hashes = ?,"
         " extractor = ?, extractor_version = ? WHERE page_id = ? AND number = ?",
         (
-            c.title, c.headline, json.dumps(list(c.other_titles)), json.dumps(list(c.authors)), c.published, c.modified, c.description,
+            c.title, c.headline, json.dumps(list(c.other_titles)), json.dumps(list(c.authors)),
+            json.dumps(list(c.byline)), c.published, c.modified, c.description,
             c.canonical_url, c.text, update.markdown, update.sitename, update.language,
             update.section, json.dumps(list(update.tags)), content_hash(hashes),
             json.dumps(hashes), update.extractor, update.extractor_version, page_id,

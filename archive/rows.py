@@ -63,6 +63,7 @@ def content_of(row: dict) -> Content:
         title=row["title"],
         headline=row.get("headline"),  # absent from archives older than schema 2 opened read-only
         other_titles=tuple(json.loads(row.get("other_titles") or "[]")),
+        byline=tuple(json.loads(row.get("byline") or "[]")),
         authors=tuple(json.loads(row["authors"])),
         published=row["published"],
         modified=row["modified"],

@@ -239,15 +239,15 @@ class Archive(ArchiveReader):
             fetch_id = self._insert_fetch(conn, page_id, snapshot.fetch, "new_version", number)
             c = snapshot.content
             conn.execute(
-                """INSERT INTO versions (page_id, number, captured_at, title, headline, other_titles, authors, published,
-                   modified, description, canonical_url, text, markdown, final_url, sitename,
+                """INSERT INTO versions (page_id, number, captured_at, title, headline, other_titles, authors, byline,
+                   published, modified, description, canonical_url, text, markdown, final_url, sitename,
                    language, section, tags, changed, flags, revert_of, words_added, words_removed,
                    content_hash, field_hashes, extractor, extractor_version, raw_sha256, encoding,
                    fetch_id)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (
-                    page_id, number, captured, c.title, c.headline, json.dumps(list(c.other_titles)), json.dumps(list(c.authors)), c.published,
-                    c.modified, c.description, c.canonical_url, c.text, snapshot.markdown,
+                    page_id, number, captured, c.title, c.headline, json.dumps(list(c.other_titles)), json.dumps(list(c.authors)),
+                    json.dumps(list(c.byline)), c.published, c.modified, c.description, c.canonical_url, c.text, snapshot.markdown,
                     snapshot.fetch.final_url, snapshot.sitename, snapshot.language,
                     snapshot.section, json.dumps(list(snapshot.tags)), json.dumps(list(changed)),
                     json.dumps(flags), revert_of, added, removed, digest, json.dumps(hashes),

@@ -88,3 +88,4 @@ class Extracted:
     tags: tuple[str, ...] = field(default_factory=tuple)
     headline: str | None = None  # the headline printed on the page (<h1>), next to the declared title
     other_titles: tuple[str, ...] = ()  # further declared headlines differing from both
+    byline: tuple[str, ...] = ()  # names printed in the byline, when they differ from authors

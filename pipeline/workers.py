@@ -99,6 +99,7 @@ def content_of(ex: Extracted) -> Content:
     """The versioned fields of an extraction, as the store compares them."""
     return Content(
         title=ex.title, headline=ex.headline, other_titles=ex.other_titles, authors=ex.authors,
+        byline=ex.byline,
         published=ex.published, modified=ex.modified,
         description=ex.description, canonical_url=ex.canonical_url, text=ex.text,
     )

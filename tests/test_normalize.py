@@ -82,6 +82,7 @@ def test_normalize_content_fields():
         "headline": "Atitle, printed",
         "other_titles": "",
         "authors": "Jane Doe\nJohn Roe",
+        "byline": "",
         "published": "2025-01-20",
         "modified": "",
         "description": "",
@@ -96,6 +97,9 @@ def test_field_hashes_and_content_hash():
     hashes = field_hashes(content)
     assert hashes["title"] == hashlib.sha256(b"T").hexdigest()
     assert hashes["modified"] == hashlib.sha256(b"").hexdigest()
+    # a field added later is hashed only when set, so older versions keep their digest
+    assert "byline" not in hashes
+    assert "byline" in field_hashes(Content(title="T", text="Body", byline=("Ann Lee",)))
     # the same content in a different dict order hashes the same
     assert content_hash(dict(reversed(hashes.items()))) == content_hash(hashes)
     # swapping values between fields is a change
