@@ -43,6 +43,7 @@ class Metadata:
     site_names: tuple[str, ...] = ()
     headline: str | None = None  # the printed <h1> headline (metadata_title.choose_headline)
     other_titles: tuple[str, ...] = ()  # metadata_title.other_titles
+    byline: tuple[str, ...] = ()  # printed byline names that differ from ``authors``
 
 
 @dataclass(frozen=True)
