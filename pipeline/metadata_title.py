@@ -5,6 +5,8 @@ Voices in order of trust: og:title, the JSON-LD headline, a <meta name=headline>
 The first voice wins; the others only clean it:
 another voice that is a separator-delimited part of the winner, or the winner minus a short
 tail naming the site or a section, shows that the rest is furniture ("… | Politics", "…-News|Site").
+A voice that another voice continues past a visible cut (an ellipsis, a trailing space, a broken
+word) was truncated by a length limit and goes to the back of the line.
 Majority voting was measured too and loses: publishers split between og:title and JSON-LD as
 the field that carries their headline (docs/BENCHMARKS.md).
 """
@@ -58,6 +60,7 @@ def title_voices(src: Sources, fallback_title: str | None, sites: list[str]) -> 
     raw += [("title", src.title_tag), ("fallback", fallback_title)]
     site_keys = {fold(s) for s in sites}
     voices: list[tuple[str, str]] = []
+    spaced: set[int] = set()  # voices whose raw value ended in whitespace
     seen: set[str] = set()
     had_h1 = False
     for source, value in raw:
@@ -69,9 +72,43 @@ def title_voices(src: Sources, fallback_title: str | None, sites: list[str]) -> 
             continue
         had_h1 = had_h1 or source == "h1"
         if source in ("og", "jsonld") or text not in seen:
+            if value[-1:].isspace():
+                spaced.add(len(voices))
             voices.append((source, text))
             seen.add(text)
-    return voices
+    # A voice cut short is the weakest voice: it stays (other_titles versions it), last in line.
+    cut = [i for i, (_s, text) in enumerate(voices) if _is_cut(text, i in spaced, [t for _s, t in voices])]
+    return [v for i, v in enumerate(voices) if i not in cut] + [voices[i] for i in cut]
+
+
+# A trailing ellipsis: the mark a length limit leaves when it cuts a title.
+_ELLIPSIS = re.compile(r"\s*(?:\u2026|\.{3})$")
+
+
+def _is_cut(text: str, spaced: bool, others: list[str]) -> bool:
+    """``text`` is another voice cut short by a length limit, not a shorter wording of it.
+
+    Another voice must go on where this one stops, without a separator (a separator starts
+    furniture, and then this voice is the clean one), and the cut must show: an ellipsis,
+    whitespace left at the end of the raw value, or a word broken in two. A deliberately
+    shorter headline ("Tony Blair: Why there has to be compromise" beside a longer one)
+    shows none of these.
+    """
+    stem = _ELLIPSIS.sub("", text)
+    marked = spaced or stem != text
+    key = fold(stem)
+    if len(key) < 4:
+        return False
+    for other in others:
+        other_key = fold(other)
+        if len(other_key) <= len(key) or not other_key.startswith(key):
+            continue
+        rest = other_key[len(key) :]
+        if _TAIL_START.match(rest):
+            continue
+        if marked or (key[-1].isalnum() and rest[0].isalnum()):
+            return True
+    return False
 
 
 def _trim_by_agreement(best: str, others: list[str], sites: list[str]) -> str:
