@@ -208,8 +208,8 @@ def _day(value: str | None) -> date | None:
 
 
 # A headline edit may show in the declared title, the printed <h1> headline, the other declared
-# headlines, or several of them.
-_SAME_EDIT = {"title": ("title", "headline", "other_titles")}
+# headlines, or several of them; a byline edit in the authors, the printed byline, or both.
+_SAME_EDIT = {"title": ("title", "headline", "other_titles"), "authors": ("authors", "byline")}
 
 
 def _fields_for(expect: Expect, changed) -> list[str]:
@@ -232,7 +232,7 @@ def _exact(expect: Expect, diff: dict, field: str | None = None) -> tuple[bool, 
     else:
         got_del, got_ins = _changed_words(change.get("old") or "", change.get("new") or "")
         want_del, want_ins = wanted[0]
-        if field == "authors":  # the byline edit keeps the page's case ("DER SPIEGEL" -> "KEIKO TANABE")
+        if field in ("authors", "byline"):  # the byline edit keeps the page's case ("DER SPIEGEL" -> "KEIKO TANABE")
             got_del, got_ins, want_del, want_ins = map(_folded, (got_del, got_ins, want_del, want_ins))
         field_ok = got_del == want_del and got_ins == want_ins
         shown = f"{field} -{_short(got_del)} +{_short(got_ins)}"

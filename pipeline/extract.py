@@ -32,11 +32,11 @@ from pipeline.models import Extracted
 __all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "TRAFILATURA_OPTIONS", "extract"]
 
 # Bump the first part whenever extract() may give different output for the same HTML.
-_OWN_VERSION = "6"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline, other titles, split bodies joined
+_OWN_VERSION = "7"  # 3: ad-slot and hidden-box cleaning before the body pass; 4: printed headline, other titles, split bodies joined
 # 5: text after empty inline elements and inside "border:none" boxes kept; paragraph <div>s read as <p>;
 # a script-shipped article replaces a scrap of page furniture; one-paragraph wrapper series unwrapped;
 # 6: a leading body line equal to the headline up to punctuation is dropped; lost subheadings restored;
-# an RSC push call followed by more code is still read
+# an RSC push call followed by more code is still read; 7: the printed "By" line's names (byline)
 EXTRACTOR_NAME = "palimpsest+trafilatura"
 EXTRACTOR_VERSION = f"{_OWN_VERSION}+trafilatura-{trafilatura.__version__}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
-from pipeline.metadata_authors import body_byline, choose_authors
+from pipeline.metadata_authors import body_byline, choose_authors, printed_byline
 from pipeline.metadata_clean import clean_text, date_has_time, fold, format_date, parse_date
 from pipeline.metadata_sources import Sources
 from pipeline.metadata_title import choose_headline, choose_title, other_titles, title_voices
@@ -70,6 +70,7 @@ def choose(src: Sources, fb: Fallback, *, url: str) -> Metadata:
         headline=headline,
         other_titles=other_titles(voices, title, headline),
         authors=authors.names,
+        byline=printed_byline(src, sites, authors.names),
         published=choose_date(_published_candidates(src, fb)),
         modified=choose_date(_modified_candidates(src)),
         description=_first_text(_jsonld_values(src, "description") + _meta(src, "og:description", "description", "twitter:description") + [fb.description]),
@@ -94,7 +95,8 @@ def with_body_byline(meta: Metadata, text: str, printed: set[str]) -> tuple[Meta
     if found is None:
         return meta, None
     names, line = found
-    return replace(meta, authors=names, authors_personal=True), line
+    byline = tuple(n for n in meta.byline if fold(n) not in {fold(a) for a in names})
+    return replace(meta, authors=names, authors_personal=True, byline=byline), line
 
 
 # --- dates -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pipeline.metadata_clean import clean_name, clean_text, fold, split_authors
 from pipeline.metadata_sources import Sources
 
-__all__ = ["Authors", "body_byline", "choose_authors", "looks_personal"]
+__all__ = ["Authors", "body_byline", "choose_authors", "looks_personal", "printed_byline"]
 
 _META_KEYS = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
               "sailthru.author", "byl")
@@ -66,6 +66,30 @@ def choose_authors(src: Sources, fallback_author: str | None, sites: list[str]) 
         if group:
             return Authors(tuple(dict.fromkeys(group)), False)
     return Authors((), False)
+
+
+def printed_byline(src: Sources, sites: list[str], authors: tuple[str, ...]) -> tuple[str, ...]:
+    """The names the page's "By" line prints, when some are not among the chosen ``authors``.
+
+    Structured data wins the authors field, but it may name a CMS account or a desk while the
+    page prints the reporter: an editor who swaps the printed name changed the article. Only
+    lines that say "By" count, and only when they all print the same names: teaser lists and
+    most-read rails print other articles' bylines, and those rotate.
+    """
+    found = [names for v in src.bylines[:20] if _BY_MARKER.match(v.strip())
+             and (names := [n for n in _names(v, sites) if _printed_name(n)])]
+    if not found or len({frozenset(map(_letters, names)) for names in found}) > 1:
+        return ()
+    names = tuple(dict.fromkeys(found[0]))
+    known = [_letters(a) for a in authors]
+    # "Jane DoeExample News" or "Jane Doe, Example.com" printed for the author "Jane Doe".
+    if all(any(k and (k in key or key in k) for k in known) for key in map(_letters, names)):
+        return ()
+    return names
+
+
+def _letters(name: str) -> str:
+    return "".join(ch for ch in fold(name) if ch.isalpha())
 
 
 def looks_personal(name: str) -> bool:
