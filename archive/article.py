@@ -45,8 +45,9 @@ def _date_line(version: Version) -> str | None:
 
 
 def _byline(version: Version) -> str | None:
-    authors = version.content.authors
-    return "By " + ", ".join(authors) if authors else None
+    # The names the page printed, when structured data named someone else (a CMS account).
+    names = version.content.byline or version.content.authors
+    return "By " + ", ".join(names) if names else None
 
 
 def _archived_line(version: Version, latest: int | None) -> str:

@@ -80,6 +80,9 @@ def test_swapped_printed_name_is_a_version_naming_byline(httpserver, cli):  # no
     assert (shown["authors"], shown["byline"]) == (["Kevin Rebong"], ["Aisha Okafor"])
     text = cli("diff", url)[1]
     assert "Ann Marlow" in text and "Aisha Okafor" in text
+    # The article as the page showed it names the printed reporter, not the CMS account.
+    markdown = cli("show", url, "--format", "markdown")[1]
+    assert "By Aisha Okafor" in markdown and "Kevin Rebong" not in markdown
 
 
 def test_rotating_teaser_rail_makes_no_version(httpserver, cli):  # noqa: F811
