@@ -5,8 +5,10 @@ Voices in order of trust: og:title, the JSON-LD headline, a <meta name=headline>
 The first voice wins; the others only clean it:
 another voice that is a separator-delimited part of the winner, or the winner minus a short
 tail naming the site or a section, shows that the rest is furniture ("… | Politics", "…-News|Site").
-A voice that another voice continues past a visible cut (an ellipsis, a trailing space, a broken
-word) was truncated by a length limit and goes to the back of the line.
+Two demotions come first. An og:title that only repeats the SEO <title> yields to a JSON-LD
+headline that the <h1> prints (the copy is one voice, not two). A voice that another voice
+continues past a visible cut (an ellipsis, a trailing space, a broken word) was truncated by a
+length limit and goes to the back of the line.
 Majority voting was measured too and loses: publishers split between og:title and JSON-LD as
 the field that carries their headline (docs/BENCHMARKS.md).
 """
@@ -62,6 +64,7 @@ def title_voices(src: Sources, fallback_title: str | None, sites: list[str]) -> 
     voices: list[tuple[str, str]] = []
     spaced: set[int] = set()  # voices whose raw value ended in whitespace
     seen: set[str] = set()
+    first: dict[str, str] = {}  # source -> folded text of its first voice, repeats included
     had_h1 = False
     for source, value in raw:
         text = clean_text(value, limit=MAX_TITLE, keep_soft_hyphens=True)
@@ -71,14 +74,33 @@ def title_voices(src: Sources, fallback_title: str | None, sites: list[str]) -> 
         if fold(text) in site_keys or (source == "h1" and had_h1):
             continue
         had_h1 = had_h1 or source == "h1"
+        first.setdefault(source, fold(text))
         if source in ("og", "jsonld") or text not in seen:
             if value[-1:].isspace():
                 spaced.add(len(voices))
             voices.append((source, text))
             seen.add(text)
+    if _seo_copy_against_printed(first):
+        og = next(i for i, (source, _t) in enumerate(voices) if source == "og")
+        jsonld = next(i for i, (source, _t) in enumerate(voices) if source == "jsonld")
+        voices.insert(og, voices.pop(jsonld))
     # A voice cut short is the weakest voice: it stays (other_titles versions it), last in line.
     cut = [i for i, (_s, text) in enumerate(voices) if _is_cut(text, i in spaced, [t for _s, t in voices])]
     return [v for i, v in enumerate(voices) if i not in cut] + [voices[i] for i in cut]
+
+
+def _seo_copy_against_printed(first: dict[str, str]) -> bool:
+    """og:title only repeats the SEO <title>, and the <h1> prints the JSON-LD headline instead.
+
+    og:title leads because a newsroom writes it for the article; one equal to the <title> is the
+    SEO title copied over (SEO plugins fill it so by default) and is one voice, not two. Against
+    it stand two that are written apart: the structured headline and the one printed on the page.
+    An og:title that differs from the <title> was written on purpose and keeps its rank.
+    """
+    og, jsonld = first.get("og"), first.get("jsonld")
+    if not (og and jsonld) or _wraps(og, jsonld) or _wraps(jsonld, og):
+        return False  # one headline, one of them with furniture around it: agreement trims it
+    return first.get("title") == og and first.get("h1") == jsonld
 
 
 # A trailing ellipsis: the mark a length limit leaves when it cuts a title.
@@ -228,4 +250,5 @@ def _wraps(key: str, inner: str) -> bool:
     if at < 0:
         return False
     before, after = key[:at], key[at + len(inner) :]
-    return (not before.strip() or bool(_HEAD_END.search(before))) and (not after.strip() or bool(_TAIL_START.match(after)))
+    head_ok = not before.strip() or bool(_HEAD_END.search(before))
+    return head_ok and (not after.strip() or bool(_TAIL_START.match(after)))

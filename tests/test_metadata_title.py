@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from html import escape
 
 from lxml import html as lxml_html
 
@@ -14,14 +15,19 @@ FULL = 'Marathon day: a clear winner and "a royal visit"'
 DECLARED = "Children's race: parents asked to stay behind the barrier"
 
 
+def ld(headline: object, kind: str = "NewsArticle") -> str:
+    return f'<script type="application/ld+json">{json.dumps({"@type": kind, "headline": headline})}</script>'
+
+
 def meta_of(og: str | None, *, h1: str | None = FULL, headline: str | None = DECLARED, title: str | None = None):
-    head = "" if og is None else f"<meta property='og:title' content='{og}'>"
+    head = "" if og is None else f"<meta property='og:title' content='{escape(og)}'>"
     if headline is not None:
-        head += f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "headline": headline})}</script>'
+        head += ld(headline)
     if title is not None:
-        head += f"<title>{title}</title>"
+        head += f"<title>{escape(title)}</title>"
     body = f"<h1>{h1}</h1>" if h1 is not None else ""
-    return choose(collect(lxml_html.fromstring(f"<html><head>{head}</head><body>{body}</body></html>")), Fallback(), url=URL)
+    document = f"<html><head>{head}</head><body>{body}</body></html>"
+    return choose(collect(lxml_html.fromstring(document)), Fallback(), url=URL)
 
 
 def test_og_title_cut_at_a_space_gives_way_to_the_next_voice_but_stays_versioned():
@@ -66,3 +72,62 @@ def test_hostile_cut_values_do_not_crash_or_win():
     assert meta_of(huge).title == DECLARED
     # A JSON-LD headline cut short yields to the complete <h1> when there is no og:title.
     assert meta_of(None, headline="Marathon day: a clear winner and ").title == FULL
+
+
+# --- og:title that only repeats the SEO <title> ----------------------------------------------------
+
+SEO = "Spiced pear jam recipe"
+POST = "Homemade spiced honey pear jam for the holidays"
+
+
+def seo_page(*, og: str | None = SEO, title: str | None = f"{SEO} | The Test Kitchen", h1: str | None = POST,
+             headline: object = POST) -> str:
+    head = "<meta property='og:site_name' content='The Test Kitchen'>"
+    if og is not None:
+        head += f"<meta property='og:title' content='{escape(og)}'>"
+    if title is not None:
+        head += f"<title>{escape(title)}</title>"
+    if headline is not None:
+        head += ld(headline, "BlogPosting")
+    body = f"<article><h1>{h1}</h1><p>Text.</p></article>" if h1 is not None else ""
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+def seo_meta(**kwargs):
+    return choose(collect(lxml_html.fromstring(seo_page(**kwargs))), Fallback(), url=URL)
+
+
+def test_og_title_copied_from_the_seo_title_yields_to_the_printed_structured_headline():
+    m = seo_meta()
+    assert m.title == POST
+    assert m.other_titles == (SEO,)  # still versioned
+
+
+def test_og_title_written_apart_from_the_seo_title_keeps_its_rank():
+    # A social headline of its own: the newsroom chose it for the article.
+    assert seo_meta(title="Pear jam, three ways | The Test Kitchen").title == SEO
+    # Without a <title> nothing shows og:title is a copy.
+    assert seo_meta(title=None).title == SEO
+
+
+def test_without_the_printed_h1_repeating_the_jsonld_headline_og_title_stays_first():
+    assert seo_meta(h1=SEO).title == SEO  # the page prints the og:title
+    assert seo_meta(h1=None).title == SEO
+    assert seo_meta(h1="Something else entirely on the page").title == SEO
+    assert seo_meta(headline=None).title == SEO
+
+
+def test_one_headline_with_furniture_around_it_is_not_two_headlines():
+    # og:title and <title> carry the headline plus a byline tail; agreement trims it, keeping
+    # og:title's own straight apostrophe rather than the JSON-LD headline's curly one.
+    furnished = "Roommate talks to Kohberger's lawyers | The Test Kitchen | by Jane Doe"
+    m = seo_meta(og=furnished, title=furnished, h1="Roommate talks to Kohberger\u2019s lawyers",
+                 headline="Roommate talks to Kohberger\u2019s lawyers")
+    assert m.title == "Roommate talks to Kohberger's lawyers"
+
+
+def test_hostile_jsonld_headlines_leave_og_title_first():
+    for bad in (["not", "a", "string"], {"@value": POST}, 12, "<b></b>", "x" * 100_000):
+        assert seo_meta(headline=bad).title == SEO, bad
+    # Markup inside the headline is dropped before comparing, so it still matches the <h1>.
+    assert seo_meta(headline=f"<i>{POST}</i>").title == POST
