@@ -98,9 +98,28 @@ def _seo_copy_against_printed(first: dict[str, str]) -> bool:
     An og:title that differs from the <title> was written on purpose and keeps its rank.
     """
     og, jsonld = first.get("og"), first.get("jsonld")
-    if not (og and jsonld) or _wraps(og, jsonld) or _wraps(jsonld, og):
-        return False  # one headline, one of them with furniture around it: agreement trims it
-    return first.get("title") == og and first.get("h1") == jsonld
+    if not (og and jsonld) or _same_headline(og, jsonld) or _wraps(og, jsonld) or _wraps(jsonld, og):
+        return False  # one headline (maybe with furniture around it): agreement cleans it
+    return _same_headline(first.get("title"), og) and _same_headline(first.get("h1"), jsonld)
+
+
+def _same_headline(a: str | None, b: str) -> bool:
+    """Equal folded, or one word apart: two renderings of one field caught mid-edit still agree,
+    so an edit that reached one of them first does not swing the title to the other headline."""
+    if a is None:
+        return False
+    if a == b:
+        return True
+    x, y = a.split(), b.split()
+    if min(len(x), len(y)) < 4 or abs(len(x) - len(y)) > 1:
+        return False
+    head = 0
+    while head < min(len(x), len(y)) and x[head] == y[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(x), len(y)) - head and x[-1 - tail] == y[-1 - tail]:
+        tail += 1
+    return max(len(x), len(y)) - head - tail <= 1
 
 
 # A trailing ellipsis: the mark a length limit leaves when it cuts a title.
@@ -112,12 +131,12 @@ def _is_cut(text: str, spaced: bool, others: list[str]) -> bool:
 
     Another voice must go on where this one stops, without a separator (a separator starts
     furniture, and then this voice is the clean one), and the cut must show: an ellipsis,
-    whitespace left at the end of the raw value, or a word broken in two. A deliberately
-    shorter headline ("Tony Blair: Why there has to be compromise" beside a longer one)
-    shows none of these.
+    whitespace left at the end of the raw value where the other goes on with a new word, or a
+    word broken in two with more words after it. A deliberately shorter headline ("Tony Blair:
+    Why there has to be compromise" beside a longer one) shows none of these.
     """
     stem = _ELLIPSIS.sub("", text)
-    marked = spaced or stem != text
+    ellipsis = stem != text
     key = fold(stem)
     if len(key) < 4:
         return False
@@ -128,7 +147,10 @@ def _is_cut(text: str, spaced: bool, others: list[str]) -> bool:
         rest = other_key[len(key) :]
         if _TAIL_START.match(rest):
             continue
-        if marked or (key[-1].isalnum() and rest[0].isalnum()):
+        if ellipsis or (spaced and rest[0] == " "):
+            return True
+        # Unmarked, only a word broken with more words after it: "recipe" / "recipes" is a plural.
+        if key[-1].isalnum() and rest[0].isalnum() and " " in rest.strip():
             return True
     return False
 

@@ -59,6 +59,15 @@ def test_trailing_space_alone_or_furniture_after_it_is_not_a_cut():
     assert got.title == "Harbour budget passes"
 
 
+def test_a_singular_beside_a_plural_is_not_a_broken_word():
+    assert meta_of("Marathon day: a clear winner", h1="Marathon day: a clear winners").title == (
+        "Marathon day: a clear winner"
+    )
+    assert meta_of("Marathon day: a clear winner ", h1="Marathon day: a clear winners").title == (
+        "Marathon day: a clear winner"
+    )
+
+
 def test_a_title_ending_in_an_ellipsis_that_nobody_continues_is_kept():
     assert meta_of("And then the lights went out...", h1=None, headline=None).title == "And then the lights went out..."
 
@@ -131,3 +140,15 @@ def test_hostile_jsonld_headlines_leave_og_title_first():
         assert seo_meta(headline=bad).title == SEO, bad
     # Markup inside the headline is dropped before comparing, so it still matches the <h1>.
     assert seo_meta(headline=f"<i>{POST}</i>").title == POST
+
+
+def test_an_edit_that_reached_one_rendering_first_does_not_swing_the_title():
+    # The <h1> already shows a one-word edit the JSON-LD headline has not caught up with: the title
+    # stays with the structured headline instead of jumping to the SEO one.
+    edited = POST.replace("holidays", "winter")
+    assert seo_meta(h1=edited).title == POST
+    # og:title edited one word ahead of the <title>: still the SEO copy.
+    assert seo_meta(og="Spiced pear jelly recipe").title == POST
+    # og:title and the JSON-LD headline one word apart are one headline, not two: og:title leads.
+    near = "Spiced pear jam recipes"
+    assert seo_meta(headline=near, h1=near).title == SEO
