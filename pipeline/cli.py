@@ -23,11 +23,8 @@ from archive.article import (
     render_text,
     version_to_json,
 )
-from archive.diff import diff_versions
 from archive.errors import NotFound, StoreError
 from archive.feeds import FeedStore
-from archive.render import diff_to_json, render_html, render_unified
-from archive.render import render_text as render_diff_text
 from archive.store import Archive
 
 from .config import Config, load_config
@@ -297,6 +294,11 @@ def diff(ctx, url, from_, to, fmt, context, color) -> None:
             old = archive.version(key, new.number - 1)
         else:
             old = _pick_version(archive, key, from_, relative_to=new.number)
+    # Imported here: the diff machinery is start-up time every other command would pay.
+    from archive.diff import diff_versions
+    from archive.render import diff_to_json, render_html, render_unified
+    from archive.render import render_text as render_diff_text
+
     result = diff_versions(old, new)
     if fmt == "json":
         click.echo(json.dumps(diff_to_json(result), indent=2, ensure_ascii=False))

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
-from .extract_drop import css_to_xpath
 from .schedule import ScheduleSettings, parse_duration
 from .settings import ExtractSettings, FetchSettings
 
@@ -231,6 +230,9 @@ def _sites(path: Path, value) -> tuple[SiteRules, ...]:
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
                 raise ConfigError(f"{path}: {where}.{key} must be a list of strings")
             lists[key] = tuple(items)
+        if lists["drop"]:
+            # lxml and cssselect: only for a config that has selectors to check.
+            from .extract_drop import css_to_xpath
         for selector in lists["drop"]:
             try:
                 css_to_xpath(selector)
