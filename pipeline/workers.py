@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import ctypes
 import gc
 import inspect
@@ -44,12 +45,36 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGALRM, _on_alarm)
+    _drop_forkserver_pipe()
     die_with_parent()
     from . import extract  # noqa: F401 - import once here, not inside the first page's limit
 
+    # The server's imports stay put: the collector need not walk them again in every worker
+    # (and, by not touching them, leaves their pages shared).
+    gc.freeze()
+
+
+def _drop_forkserver_pipe() -> None:
+    """Close this worker's copy of the forkserver's "alive" pipe (it is handed to every child
+    so that the child could ask for workers of its own; ours never do). The server exits when
+    every copy is closed, so while a worker held one, a run killed with -9 left the server
+    and therefore its workers (die_with_parent) alive."""
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is None:
+        return
+    server._forkserver_alive_fd = None
+    try:
+        os.close(fd)
+    except OSError:  # pragma: no cover - already closed
+        pass
+
 
 def die_with_parent() -> None:
-    """Linux: a worker gets SIGKILL when the run dies (kill -9), instead of lingering."""
+    """Linux: a worker gets SIGKILL when its parent dies, instead of lingering. Its parent is
+    the forkserver, which exits as soon as the run does (kill -9 included: it reads EOF)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -149,21 +174,18 @@ class ExtractorPool:
         self._started = False
 
     def start(self) -> None:
-        """Load the extractor here and fork the workers now (they inherit it).
+        """Start the workers now rather than on the first page.
 
         Otherwise this happens on the first page: a run where every body is unchanged never
-        loads trafilatura at all (~0.3 s of start-up)."""
+        starts the extraction server at all (trafilatura's import, ~0.5 s of CPU)."""
         if self._started:
             return
         self._started = True
-        from . import extract  # noqa: F401 - imported once here, shared by every fork
-
-        _fork_frozen(self._pool)
+        for _ in range(self.workers):  # one process per submit while none is idle
+            self._pool.submit(_ready)
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        # fork is fastest and the workers only import; forkserver would re-import trafilatura.
-        context = multiprocessing.get_context("fork")
-        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker)
+        return ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_init_worker)
 
     async def _run(self, job, *args):
         self.start()
@@ -199,8 +221,6 @@ class ExtractorPool:
 
     async def _run_on(self, pool, job, data, url, final_url, drop, *extra):
         loop = asyncio.get_running_loop()
-        if not getattr(pool, "_processes", None):  # a replacement pool: no workers yet
-            _fork_frozen(pool)
         future = loop.run_in_executor(
             pool, job, self.extract_fn, data, url, final_url, self.timeout, drop, *extra
         )
@@ -220,7 +240,7 @@ class ExtractorPool:
     def _replace(self, pool: ProcessPoolExecutor) -> None:
         if pool is not self._pool:
             return
-        self._pool = self._new_pool()  # its workers fork on its first page (_run_on)
+        self._pool = self._new_pool()  # its workers start on its first pages
         # Killing the workers fails every queued future with BrokenProcessPool, which
         # extract() retries on the new pool (cancelling them would lose those pages).
         _kill(pool)
@@ -237,20 +257,38 @@ def _ready() -> bool:
     return True
 
 
-def _fork_frozen(pool: ProcessPoolExecutor) -> None:
-    """Fork ``pool``'s workers (a fork-context pool starts them all on a submit) with every
-    object the parent holds frozen for the garbage collector.
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers fork from a forkserver: a single-threaded process that imported the
+    extractor once. Forking the run itself is unsafe: its writer thread (or any other) may
+    hold a lock (SQLite, logging, an allocator) at that instant, and the child would wait on
+    it forever; a replacement pool forks long after those threads started. The server's
+    modules are shared by every worker it forks, as a fork of the run would share them."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # Read when the server starts (once per process); '__main__' is the default entry.
+    context.set_forkserver_preload(["__main__", "pipeline.extract"])
+    global _stop_registered
+    if not _stop_registered:
+        _stop_registered = True
+        atexit.register(_stop_forkserver)
+    return context
 
-    A worker that collected inherited garbage would run its finalizers, such as closing an old
-    SQLite connection, while another parent thread may have held that library's lock at the
-    instant of the fork: the worker would wait forever. Frozen objects are never collected in
-    the child (and their pages stay shared); the parent unfreezes its own at once.
-    """
-    gc.freeze()
-    try:
-        pool.submit(_ready)
-    finally:
-        gc.unfreeze()
+
+_stop_registered = False
+
+
+def _stop_forkserver() -> None:
+    """At exit, end the server and reap it: otherwise it outlives the run for a moment, and
+    the CPU of every worker it reaped is missing from the run's own accounting (wait4)."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except OSError:  # pragma: no cover - already gone
+            pass
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
