@@ -47,10 +47,18 @@ def fold(value: str) -> str:
     return _SPACES.sub(" ", value).strip(" .:;,!?\"'-")
 
 
-# Separators between a headline and the site name in <title>/og:title.
+# Marks that stand between a headline and the site or section name beside it ("Headline | Site").
+_SEPARATOR_MARKS = r"|\-\u2013\u2014\u00b7\u2022:/\u00bb~*"
+# Separators in <title>/og:title: one or two marks between spaces ("Headline « Site" too), or
+# a mark that needs no spaces around it.
 _TITLE_SEPARATORS = re.compile(
-    r"\s+[|\-\u2013\u2014\u00b7\u2022:/\u00bb\u00ab~*]{1,2}\s+|\s*[|\u00b7\u2022\uff5c\uff1a]\s*"
+    rf"\s+[{_SEPARATOR_MARKS}\u00ab]{{1,2}}\s+|\s*[|\u00b7\u2022\uff5c\uff1a]\s*"
 )
+# Where furniture meets the headline inside one string: a head ends with a mark ("Opinion |"),
+# a tail starts with one ("- Site"); the fullwidth pipe counts, and before a tail the Hangul
+# letter that Korean sites set as a pipe.
+SEPARATOR_AT_END = re.compile(rf"[{_SEPARATOR_MARKS}\uff5c]\s*$")
+SEPARATOR_AT_START = re.compile(rf"^\s*[{_SEPARATOR_MARKS}\u3163\uff5c]")
 
 
 def leading_segment(value: str) -> str:

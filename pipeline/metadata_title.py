@@ -18,7 +18,15 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from pipeline.metadata_clean import clean_text, fold, leading_segment, strip_site_affixes, title_segments
+from pipeline.metadata_clean import (
+    SEPARATOR_AT_END,
+    SEPARATOR_AT_START,
+    clean_text,
+    fold,
+    leading_segment,
+    strip_site_affixes,
+    title_segments,
+)
 from pipeline.metadata_sources import Sources
 
 __all__ = ["choose_headline", "choose_title", "other_titles", "title_voices"]
@@ -30,7 +38,6 @@ _MAX_TAIL = 30
 _HEADLINE_LIKENESS = 0.5
 _COMPARED = 300  # characters of each string compared, so a hostile 1 MB <h1> costs nothing
 _TYPOGRAPHIC = re.compile(r"[\u2018\u2019\u201c\u201d\u201e\u00ab\u00bb]")
-_TAIL_START = re.compile(r"^\s*[-|\u2013\u2014:\u00b7\u2022/\u3163\uff5c~*\u00bb]")
 
 
 def choose_title(voices: list[tuple[str, str]], sites: list[str]) -> str | None:
@@ -145,7 +152,7 @@ def _is_cut(text: str, spaced: bool, others: list[str]) -> bool:
         if len(other_key) <= len(key) or not other_key.startswith(key):
             continue
         rest = other_key[len(key) :]
-        if _TAIL_START.match(rest):
+        if SEPARATOR_AT_START.match(rest):
             continue
         if ellipsis or (spaced and rest[0] == " "):
             return True
@@ -178,7 +185,7 @@ def _trim_by_agreement(best: str, others: list[str], sites: list[str]) -> str:
 
 def _is_furniture_tail(tail: str, sites: list[str]) -> bool:
     """What follows the headline in a longer voice: a separator, then a site or section name."""
-    if not _TAIL_START.match(tail):
+    if not SEPARATOR_AT_START.match(tail):
         return False
     if len(tail.strip()) <= _MAX_TAIL:
         return True
@@ -263,14 +270,11 @@ def other_titles(voices: list[tuple[str, str]], title: str | None, headline: str
     return tuple(out)
 
 
-_HEAD_END = re.compile(r"[-|\u2013\u2014:\u00b7\u2022/\uff5c~*\u00bb]\s*$")
-
-
 def _wraps(key: str, inner: str) -> bool:
     """``key`` is ``inner`` with only separator-delimited furniture around it ("Opinion | X - Site")."""
     at = key.find(inner) if inner else -1
     if at < 0:
         return False
     before, after = key[:at], key[at + len(inner) :]
-    head_ok = not before.strip() or bool(_HEAD_END.search(before))
-    return head_ok and (not after.strip() or bool(_TAIL_START.match(after)))
+    head_ok = not before.strip() or bool(SEPARATOR_AT_END.search(before))
+    return head_ok and (not after.strip() or bool(SEPARATOR_AT_START.match(after)))
