@@ -31,18 +31,8 @@ from archive.diff import diff_versions
 from archive.render import diff_to_json
 from archive.store import Archive
 from bench.furniture import FURNITURE_KINDS, strip_marks
-from bench.mutations import (
-    COSMETIC,
-    MUTATIONS,
-    SUBSTANTIVE,
-    Expect,
-    Page,
-    article_paragraphs,
-    build,
-    prepare,
-    serialize,
-    words,
-)
+from bench.mutation_tree import Expect, article_paragraphs, serialize, words
+from bench.mutations import COSMETIC, MUTATIONS, SUBSTANTIVE, Page, build, prepare
 from bench.report import CORPUS, machine_line, write_section
 from pipeline.config import Config
 from pipeline.run import Engine

@@ -12,7 +12,8 @@ import pytest
 
 from bench.changes import mutate
 from bench.furniture import _AD_TEXTS
-from bench.mutations import COSMETIC, SUBSTANTIVE, article_paragraphs, build, prepare, words
+from bench.mutation_tree import article_paragraphs, words
+from bench.mutations import COSMETIC, SUBSTANTIVE, build, prepare
 
 PARAS = [
     "The council met on Monday to discuss the harbour budget for the coming year.",
