@@ -350,7 +350,7 @@ def render(scores, ms, ratio, sweep_rows, misses, split=()) -> str:
         "without such a mark is a deliberate wording: on 3 pages the JSON-LD headline continues og:title "
         "word for word and the truth is og:title on 2. Both rules read equalities, not a threshold, and "
         "take two renderings one word apart as one headline, so an edit that reached one rendering first "
-        "does not swing the title: `bench.mutations.edit_title` with 3 seeds on all 308 pages (924 edits) "
+        "does not swing the title: `bench.title_edit.edit_title` with 3 seeds on all 308 pages (924 edits) "
         "changed no rule's decision. 111 -> 114 (0.874 -> 0.898; halves 0.891/0.857 -> 0.906/0.889).",
         "",
         "Every remaining miss was checked voice by voice: none comes from site names, separators, soft "
