@@ -58,6 +58,8 @@ FEED_ACCEPT = (
 _IDLE_HOSTS = 64  # hosts whose idle connection is kept for their next page
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")
+_DRAIN_MAX = 64 * 1024  # an unread body up to this size is read to keep its connection
+_DRAIN_SECONDS = 1.0  # ... if it arrives within this time
 
 
 def parse_retry_after(value: str | None, *, now: datetime, cap: float) -> float | None:
@@ -135,6 +137,35 @@ def _host(url: httpx.URL) -> str:
 def _origin(url: httpx.URL) -> tuple[str, str, int]:
     default = 443 if url.scheme == "https" else 80
     return url.scheme, _host(url), url.port or default
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read what is left of a response nobody reads (a 304, an error page, a redirect)
+    when it is small, so its connection can carry the next request: h11 keeps a connection
+    only once the whole response was read. Every 304 paid a new TCP connection before."""
+    if response.status_code in (204, 304):  # no body by definition: nothing to wait for
+        await _read_up_to(response, _DRAIN_MAX)
+        return
+    length = response.headers.get("content-length", "").strip()
+    if not length.isdigit() or int(length) > _DRAIN_MAX:
+        return  # unknown or large: closing the connection is cheaper than reading it
+    try:
+        # A body that trickles must not turn the answer into a timeout.
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            await _read_up_to(response, _DRAIN_MAX)
+    except TimeoutError:
+        pass
+
+
+async def _read_up_to(response: httpx.Response, limit: int) -> None:
+    try:
+        size = 0
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+            if size > limit:
+                return
+    except (httpx.HTTPError, OSError, ssl.SSLError):
+        pass  # the connection is closed instead; the answer is what it was
 
 
 def _has_ssl_cause(exc: BaseException) -> bool:
@@ -284,6 +315,7 @@ class Fetcher:
             try:
                 if response.status_code in _REDIRECTS:
                     url = self._next_hop(state, url, first, response)
+                    await _drain(response)
                     if len(state.hops) > max_redirects:
                         raise state.error(
                             f"more than {max_redirects} redirects", "too_many_redirects"
@@ -379,6 +411,7 @@ class Fetcher:
             redirects=tuple(state.hops),
         )
         if status == 304:
+            await _drain(response)  # no body: this only lets the connection be kept
             return FetchResult(
                 **common,
                 duration=time.monotonic() - started,
@@ -387,7 +420,9 @@ class Fetcher:
                 not_modified=True,
             )
         if not 200 <= status < 300:
-            raise self._status_error(state, response)
+            error = self._status_error(state, response)
+            await _drain(response)
+            raise error
         media, charset = media_type(headers.get("content-type"))
         body, wire = await self._read_body(state, response, media, **kwargs)
         body_sha256 = (kwargs["last_body"][0] if body is None  # only when a last body was given

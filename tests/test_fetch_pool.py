@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 import pipeline.fetch
+from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher
 from pipeline.models import Target
 from pipeline.settings import FetchSettings
@@ -60,8 +61,13 @@ class KeepAliveSite:
                 self.most_in_flight = max(self.most_in_flight, self.in_flight)
                 await asyncio.sleep(self.hold)
                 self.in_flight -= 1
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
+                if b"if-none-match:" in head.lower():
+                    writer.write(b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n")
+                elif head.startswith(b"GET /missing"):
+                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")
+                else:
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                                 b"Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -117,3 +123,20 @@ def test_idle_hosts_beyond_the_cap_are_closed(monkeypatch):
     accepted, closed = run(test, 4)
     assert accepted == {"127.0.0.1": 2, "127.0.0.2": 1, "127.0.0.3": 1, "127.0.0.4": 1}
     assert closed["127.0.0.1"] == 1 and closed["127.0.0.2"] == 1
+
+
+def test_304s_and_small_error_pages_keep_their_connection():
+    # Their unread (empty or small) bodies used to close the connection: a new TCP
+    # connection for every 304 of a re-check.
+    async def test(site, fetcher):
+        for _ in range(3):
+            result = await fetcher.fetch(Target(site.url(0), etag='"v1"'))
+            assert result.not_modified and result.etag == '"v1"'
+        with pytest.raises(FetchError) as caught:
+            await fetcher.fetch(Target(site.url(0, "/missing")))
+        assert caught.value.kind == "not_found" and caught.value.status == 404
+        assert (await fetcher.fetch(Target(site.url(0)))).body == BODY
+        return site
+
+    site = run(test, 1)
+    assert site.accepted == {"127.0.0.1": 1}
