@@ -41,7 +41,7 @@ from .workers import die_with_parent
 
 __all__ = ["REMOTE_SHARE", "ShardedFetcher", "split_hosts"]
 
-REMOTE_SHARE = 0.6  # of the pages: the parent also runs the schedule and the store side
+REMOTE_SHARE = 0.75  # of the pages: the parent also runs robots, the schedule and the store side
 _HEADER = struct.Struct("!I")
 _GRACE = 10.0  # seconds past the fetch deadline before a silent child is given up on
 

@@ -439,11 +439,10 @@ class _AsyncioStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str):
         transport = self._protocol.transport
         if info == "is_readable":
-            # Data or end of file the loop already delivered, or one poll of the socket.
+            # The loop reads the socket whenever it turns readable, so a server's close of
+            # an idle connection shows up here as end of file: no poll of the socket needed.
             protocol = self._protocol
-            return bool(protocol.buffer) or protocol.eof or _readable(
-                transport.get_extra_info("socket") if transport is not None else None
-            )
+            return bool(protocol.buffer) or protocol.eof or transport is None
         if transport is None:
             return None
         if info == "ssl_object":
