@@ -10,6 +10,7 @@ import inspect
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -266,8 +267,13 @@ def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # Read when the server starts (once per process); '__main__' is the default entry.
-    context.set_forkserver_preload(["__main__", "pipeline.extract"])
+    # Read when the server starts (once per process). Each worker runs the main script again
+    # (multiprocessing's prepare; Python 3.11's '__main__' preload never applies), and the
+    # `archive` script imports the CLI: imported once in the server, it is shared too.
+    preload = ["__main__", "pipeline.extract"]
+    if "pipeline.cli" in sys.modules:
+        preload.append("pipeline.cli")
+    context.set_forkserver_preload(preload)
     global _stop_registered
     if not _stop_registered:
         _stop_registered = True
