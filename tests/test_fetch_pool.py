@@ -25,9 +25,12 @@ class KeepAliveSite:
     moment had in flight across all hosts; ``hold`` delays every answer.
     """
 
-    def __init__(self, hosts: int, hold: float = 0.0) -> None:
+    def __init__(self, hosts: int, hold: float = 0.0, *, close_idle: bool = False,
+                 stall: bool = False) -> None:
         self.hosts = [f"127.0.0.{i}" for i in range(1, hosts + 1)]
         self.hold = hold
+        self.close_idle = close_idle  # close each connection after one answer, silently
+        self.stall = stall  # send the head of the answer, then nothing
         self.accepted: dict[str, int] = dict.fromkeys(self.hosts, 0)
         self.closed: dict[str, int] = dict.fromkeys(self.hosts, 0)
         self.in_flight = self.most_in_flight = 0
@@ -61,6 +64,11 @@ class KeepAliveSite:
                 self.most_in_flight = max(self.most_in_flight, self.in_flight)
                 await asyncio.sleep(self.hold)
                 self.in_flight -= 1
+                if self.stall:
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                                 b"Content-Length: 1000\r\n\r\n<html>")
+                    await writer.drain()
+                    await asyncio.sleep(30)
                 if b"if-none-match:" in head.lower():
                     writer.write(b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n")
                 elif head.startswith(b"GET /missing"):
@@ -69,6 +77,8 @@ class KeepAliveSite:
                     writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
                                  b"Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY))
                 await writer.drain()
+                if self.close_idle:
+                    break
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -76,9 +86,9 @@ class KeepAliveSite:
             writer.close()
 
 
-def run(test, hosts: int, *, hold: float = 0.0, settings: FetchSettings = SETTINGS):
+def run(test, hosts: int, *, hold: float = 0.0, settings: FetchSettings = SETTINGS, **site_options):
     async def go():
-        async with KeepAliveSite(hosts, hold) as site, Fetcher(settings) as fetcher:
+        async with KeepAliveSite(hosts, hold, **site_options) as site, Fetcher(settings) as fetcher:
             return await test(site, fetcher)
 
     return asyncio.run(go())
@@ -140,3 +150,25 @@ def test_304s_and_small_error_pages_keep_their_connection():
 
     site = run(test, 1)
     assert site.accepted == {"127.0.0.1": 1}
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_not_reused():
+    async def test(site, fetcher):
+        for _ in range(3):
+            assert (await fetcher.fetch(Target(site.url(0)))).body == BODY
+            await asyncio.sleep(0.05)  # the server's close reaches the client while idle
+        return site
+
+    site = run(test, 1, close_idle=True)
+    assert site.accepted == {"127.0.0.1": 3}
+
+
+def test_a_stalled_body_times_out_at_the_read_timeout():
+    # Each read waits at most read_timeout, although the total deadline is far off.
+    async def test(site, fetcher):
+        with pytest.raises(FetchError) as caught:
+            await fetcher.fetch(Target(site.url(0)))
+        return caught.value
+
+    error = run(test, 1, stall=True, settings=replace(SETTINGS, timeout=20.0, read_timeout=0.3))
+    assert error.kind == "timeout" and "ReadTimeout" in str(error)
