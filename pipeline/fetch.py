@@ -139,6 +139,15 @@ def _origin(url: httpx.URL) -> tuple[str, str, int]:
     return url.scheme, _host(url), url.port or default
 
 
+def _joined(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Header name (lower case) -> value, repeats joined with ", " as httpx's Headers.get
+    joins them."""
+    joined: dict[str, str] = {}
+    for name, value in items:
+        joined[name] = f"{joined[name]}, {value}" if name in joined else value
+    return joined
+
+
 async def _drain(response: httpx.Response) -> None:
     """Read what is left of a response nobody reads (a 304, an error page, a redirect)
     when it is small, so its connection can carry the next request: h11 keeps a connection
@@ -401,12 +410,13 @@ class Fetcher:
 
     async def _finish(self, state, response, fetched_at, started, **kwargs) -> FetchResult:
         status = response.status_code
-        headers = response.headers
+        items = tuple(response.headers.multi_items())
+        headers = _joined(items)  # one pass: each httpx Headers.get scans and decodes them all
         common = dict(
             url=state.url,
             final_url=state.current,
             status=status,
-            headers=tuple(headers.multi_items()),
+            headers=items,
             fetched_at=fetched_at,
             redirects=tuple(state.hops),
         )
@@ -424,7 +434,7 @@ class Fetcher:
             await _drain(response)
             raise error
         media, charset = media_type(headers.get("content-type"))
-        body, wire = await self._read_body(state, response, media, **kwargs)
+        body, wire = await self._read_body(state, response, media, headers, **kwargs)
         body_sha256 = (kwargs["last_body"][0] if body is None  # only when a last body was given
                        else hashlib.sha256(body).hexdigest())
         return FetchResult(
@@ -439,13 +449,13 @@ class Fetcher:
             wire_sha256=wire,
         )
 
-    async def _read_body(self, state, response, media, *, max_bytes, html_only,
+    async def _read_body(self, state, response, media, headers, *, max_bytes, html_only,
                          last_body=(None, None), **_) -> tuple[bytes | None, str | None]:
         """(body, wire hash); body None when the compressed bytes are the last body's."""
         refusal = refuse_declared_type(media, html_only=html_only)
         if refusal is not None:
             raise state.error(refusal, "content_type", status=response.status_code)
-        length = response.headers.get("content-length", "").strip()
+        length = headers.get("content-length", "").strip()
         if length.isdigit() and int(length) > max_bytes:
             raise state.error(
                 f"Content-Length {length} exceeds the {max_bytes}-byte cap", "too_large",
@@ -453,7 +463,7 @@ class Fetcher:
             )
         codings = [
             c.strip().lower()
-            for c in response.headers.get("content-encoding", "").split(",")
+            for c in headers.get("content-encoding", "").split(",")
             if c.strip()
         ]
         status = response.status_code
