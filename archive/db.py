@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
+import sqlite_utils
+
 from .errors import StoreCorrupt, StoreError, StoreFull, StoreUnavailable
 
 SCHEMA_VERSION = 2
@@ -269,26 +271,6 @@ class _Connection(sqlite3.Connection):
             raise (translate(exc, self.archive_path) if _environmental(exc) else exc) from exc
 
 
-class Database:
-    """The open connection and the two helpers the store asks of it (sqlite-utils' names).
-
-    Not ``sqlite_utils.Database``: importing sqlite-utils (dateutil, its plugin manager)
-    cost every command ~0.1 s of start-up for these two calls."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def table_names(self) -> list[str]:
-        return [row[0] for row in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-
-    def query(self, sql: str, params=None) -> Iterator[dict]:
-        """Rows of ``sql`` as dicts, column name -> value."""
-        cursor = self.conn.execute(sql, () if params is None else params)
-        names = [column[0] for column in cursor.description]
-        return (dict(zip(names, row)) for row in cursor)
-
-
 def _check_file(path: Path, *, write: bool) -> None:
     if not path.parent.is_dir():
         raise StoreUnavailable(f"{path}: directory {path.parent} does not exist")
@@ -311,7 +293,7 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK)
 
 
-def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> Database:
+def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> sqlite_utils.Database:
     """Open the archive, creating or migrating its schema when writing.
 
     Raises StoreUnavailable or StoreCorrupt before anything is written.
@@ -330,7 +312,7 @@ def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> Database:
             )
         conn.archive_path = str(path)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        db = Database(conn)
+        db = sqlite_utils.Database(conn)
         if write:
             _check_integrity(db, path)
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -356,7 +338,7 @@ FULL_CHECK_BELOW = 64 * 1024 * 1024
 FULL_CHECK_EVERY = 24 * 3600.0
 
 
-def _check_integrity(db: Database, path: Path) -> None:
+def _check_integrity(db: sqlite_utils.Database, path: Path) -> None:
     """Refuse to write to a damaged file rather than spread the damage."""
     if _full_check_due(db, path):
         _quick_check(db, path, "PRAGMA quick_check(1)")
@@ -371,14 +353,14 @@ def _check_integrity(db: Database, path: Path) -> None:
         _quick_check(db, path, "PRAGMA quick_check(pages)")  # the table every run reads
 
 
-def _quick_check(db: Database, path: Path, pragma: str) -> None:
+def _quick_check(db: sqlite_utils.Database, path: Path, pragma: str) -> None:
     row = db.conn.execute(pragma).fetchone()
     if row is None or row[0] != "ok":
         detail = " ".join((row[0] if row else "no answer").split())  # one line for the CLI
         raise StoreCorrupt(f"{path}: database is corrupt ({detail}); left untouched")
 
 
-def _full_check_due(db: Database, path: Path) -> bool:
+def _full_check_due(db: sqlite_utils.Database, path: Path) -> bool:
     try:
         size = path.stat().st_size
     except OSError:
@@ -394,13 +376,13 @@ def _full_check_due(db: Database, path: Path) -> bool:
     return last is None or (utcnow() - last).total_seconds() > FULL_CHECK_EVERY
 
 
-def _require_schema(db: Database, path: Path) -> None:
+def _require_schema(db: sqlite_utils.Database, path: Path) -> None:
     if "meta" not in db.table_names():
         raise StoreUnavailable(f"{path}: not a palimpsest archive (no schema)")
     _check_version(db, path)
 
 
-def _check_version(db: Database, path: Path) -> int:
+def _check_version(db: sqlite_utils.Database, path: Path) -> int:
     row = db.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     version = int(row[0]) if row else 0
     if version > SCHEMA_VERSION:
@@ -410,7 +392,7 @@ def _check_version(db: Database, path: Path) -> int:
     return version
 
 
-def _migrate(db: Database) -> None:
+def _migrate(db: sqlite_utils.Database) -> None:
     with transaction(db, db.conn.execute("PRAGMA database_list").fetchone()[2]):
         current = _check_version(db, "archive") if "meta" in db.table_names() else 0
         if current < SCHEMA_VERSION or _lacks_added_columns(db):
@@ -426,7 +408,7 @@ def _migrate(db: Database) -> None:
             )
 
 
-def _lacks_added_columns(db: Database) -> bool:
+def _lacks_added_columns(db: sqlite_utils.Database) -> bool:
     tables = {table for table, _, _ in _ADDED_COLUMNS}
     present = {(t, row[1]) for t in tables for row in db.conn.execute(f"PRAGMA table_info({t})")}
     return any((table, column) not in present for table, column, _ in _ADDED_COLUMNS)
@@ -454,7 +436,7 @@ def _statements(script: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def transaction(db: Database, path: Path | str) -> Iterator[sqlite3.Connection]:
+def transaction(db: sqlite_utils.Database, path: Path | str) -> Iterator[sqlite3.Connection]:
     """One BEGIN IMMEDIATE transaction: the write lock is taken up front, so two writers
     queue on the busy timeout instead of failing mid-transaction with "database is locked"."""
     conn = db.conn

@@ -75,25 +75,30 @@ RUN = textwrap.dedent(r"""
     from pipeline.config import load_config
     from pipeline.run import Engine, Progress
 
-    config = load_config(sys.argv[1])
-    kill_child_after = int(sys.argv[2])
-    shard = {"on": True, "off": False}[sys.argv[3]]
+    def main():
+        global engine
+        config = load_config(sys.argv[1])
+        kill_child_after = int(sys.argv[2])
+        shard = {"on": True, "off": False}[sys.argv[3]]
 
-    class Report(Progress):
-        def __init__(self):
-            self.done = 0
-        def start(self, total):
-            fetcher = engine._session.fetcher
-            print(json.dumps({"child": getattr(fetcher, "child_pid", None)}), flush=True)
-        def advance(self, outcome):
-            self.done += 1
-            if self.done == kill_child_after:
-                os.kill(engine._session.fetcher.child_pid, signal.SIGKILL)
+        class Report(Progress):
+            def __init__(self):
+                self.done = 0
+            def start(self, total):
+                fetcher = engine._session.fetcher
+                print(json.dumps({"child": getattr(fetcher, "child_pid", None)}), flush=True)
+            def advance(self, outcome):
+                self.done += 1
+                if self.done == kill_child_after:
+                    os.kill(engine._session.fetcher.child_pid, signal.SIGKILL)
 
-    engine = Engine(config, progress=Report(), shard_min_pages=10, shard=shard)
-    summary = asyncio.run(engine.run(check_all=True, discover=False))
-    print(json.dumps({"counts": summary.counts(), "shard_fetches": summary.shard_fetches,
-                      "outcomes": {o.url: [o.outcome, o.error_kind] for o in summary.outcomes}}))
+        engine = Engine(config, progress=Report(), shard_min_pages=10, shard=shard)
+        summary = asyncio.run(engine.run(check_all=True, discover=False))
+        print(json.dumps({"counts": summary.counts(), "shard_fetches": summary.shard_fetches,
+                          "outcomes": {o.url: [o.outcome, o.error_kind] for o in summary.outcomes}}))
+
+    if __name__ == "__main__":  # the extraction forkserver imports this script again
+        main()
 """)
 
 

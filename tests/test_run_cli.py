@@ -72,6 +72,21 @@ def test_a_page_never_captured_is_reported_on_its_first_failure(site, tmp_path):
     assert results[1].stderr == "" and results[3].stderr == ""
 
 
+def _stored(db, url: str) -> bool:
+    """Whether ``url`` has a version yet, read without a lock (WAL readers never block)."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.Error:  # not created yet
+        return False
+    try:
+        row = conn.execute("SELECT latest_version FROM pages WHERE url = ?", (url,)).fetchone()
+    except sqlite3.Error:  # tables not made yet
+        return False
+    finally:
+        conn.close()
+    return bool(row and row[0])
+
+
 def test_sigterm_ends_the_run_quickly_with_nothing_partial(site, tmp_path):
     site.route(0, "/fast", Reply(200, article_html("Fast one")))
     for index in range(3):
@@ -81,10 +96,10 @@ def test_sigterm_ends_the_run_quickly_with_nothing_partial(site, tmp_path):
     process = subprocess.Popen([str(ARCHIVE), "--config", str(config), "run", "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
-    while (1, "/slow0") not in site.arrived:
+    # Stop once the fast page is stored and the slow ones are in flight.
+    while (1, "/slow0") not in site.arrived or not _stored(tmp_path / "archive.db", site.url(0, "/fast")):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    time.sleep(0.5)
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=30)
