@@ -134,6 +134,10 @@ def _types(obj: dict) -> set[str]:
 _BYLINE_CLASS = re.compile(r"(?:^|[\s_-])(?:byline|author|authors|autor|auteur|writer)(?:$|[\s_-])", re.I)
 
 
+_LABEL_TEXT = (
+    "[contains(translate(., 'AUTHOR', 'author'), 'autor') or contains(translate(., 'AUTHOR', 'author'), 'author')"
+    " or contains(translate(., 'AUTEUR', 'auteur'), 'auteur')]"
+)
 # One XPath, evaluated in C, instead of a Python walk over every element of the page.
 _BODY_NODES = etree.XPath(
     "//h1 | //time[@datetime] | //*[@itemprop][contains(translate(@itemprop, 'AUTHOR', 'author'), 'author')]"
@@ -141,11 +145,11 @@ _BODY_NODES = etree.XPath(
     # "Written by <a>Jane Doe</a>" outside running text: a link right after a closing "by".
     " | //a[not(ancestor::p)][substring(concat(' ', translate(normalize-space(preceding-sibling::node()[1][self::text()]),"
     " 'BY', 'by')), string-length(normalize-space(preceding-sibling::node()[1][self::text()])) - 1) = ' by']"
-    " | //*[self::a or self::span or self::div or self::p or self::address or self::li]"
-    "[contains(@class, 'uthor') or contains(@class, 'yline') or contains(@class, 'utor') or contains(@class, 'riter')]"
-    " | //*[self::strong or self::b or self::dt or self::th]"
-    "[contains(translate(., 'AUTHOR', 'author'), 'autor') or contains(translate(., 'AUTHOR', 'author'), 'author')"
-    " or contains(translate(., 'AUTEUR', 'auteur'), 'auteur')]"
+    # Cheap tests first: most elements have no class, and a tag name test is cheaper than
+    # the text of a whole subtree.
+    " | //*[@class][contains(@class, 'uthor') or contains(@class, 'yline') or contains(@class, 'utor')"
+    " or contains(@class, 'riter')][self::a or self::span or self::div or self::p or self::address or self::li]"
+    + "".join(f" | //{tag}{_LABEL_TEXT}" for tag in ("strong", "b", "dt", "th"))
 )
 # The label itself, in the languages of the larger news markets: "Autorin/Autor", "Author:".
 _AUTHOR_LABEL = re.compile(r"(?:autor(?:in|en|e|i)?|authors?|auteur(?:e|s)?)(?:\s*/\s*autor(?:in)?)?\s*:?", re.I)
