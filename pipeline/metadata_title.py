@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from os.path import commonprefix
 
 from pipeline.metadata_clean import (
     SEPARATOR_AT_END,
@@ -120,12 +121,8 @@ def _same_headline(a: str | None, b: str) -> bool:
     x, y = a.split(), b.split()
     if min(len(x), len(y)) < 4 or abs(len(x) - len(y)) > 1:
         return False
-    head = 0
-    while head < min(len(x), len(y)) and x[head] == y[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(x), len(y)) - head and x[-1 - tail] == y[-1 - tail]:
-        tail += 1
+    head = len(commonprefix([x, y]))  # works on word lists as on strings
+    tail = len(commonprefix([x[head:][::-1], y[head:][::-1]]))
     return max(len(x), len(y)) - head - tail <= 1
 
 
