@@ -7,6 +7,8 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from archive.models import Content, FetchInfo, Snapshot
 from archive.store import Archive
@@ -64,3 +66,32 @@ def test_every_check_is_a_fetch_row_and_the_baseline_survives_failures(archive, 
     with sqlite3.connect(tmp_path / "a.db") as conn:
         outcomes = [r[0] for r in conn.execute("SELECT outcome FROM fetches ORDER BY id")]
     assert outcomes == ["new_version", "error"]
+
+
+# Letters, marks that compose with them under NFC (and one that does not), the invisible
+# characters, quotes and dashes normalisation unifies, odd whitespace, CJK and digits.
+_TRICKY = ("ae\u00e9\u0301\u0308\u0327c\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f"
+           "\u2019\u201c\u2014\u2212'\"- \u00a0\t\n\r\x85\u2028\u3042\u4e00\u212b\u1100\u1161"
+           "9_.q")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=_TRICKY, max_size=40))
+def test_a_first_version_counts_the_words_of_its_normalised_text(tmp_path_factory, text):
+    from archive.normalize import normalize_text
+    from archive.words import WORD
+
+    path = tmp_path_factory.getbasetemp() / "words.db"
+    with Archive(path) as store:
+        url = f"https://news.example/{store.conn.execute('SELECT count(*) FROM pages').fetchone()[0]}"
+        store.track(url, now=T0)
+        saved = store.save(Snapshot(
+            url=url, content=Content(title="t", text=text),
+            fetch=FetchInfo(started_at=T0, status=200), raw_html=text.encode("utf-8", "replace"),
+        ))
+        assert saved.version == 1
+        added = store.conn.execute(
+            "SELECT words_added FROM versions WHERE page_id = (SELECT id FROM pages WHERE url = ?)",
+            (url,),
+        ).fetchone()[0]
+    assert added == len(WORD.findall(normalize_text(text)))
