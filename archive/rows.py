@@ -43,6 +43,22 @@ def page_id(conn, url: str) -> int | None:
     return None if row is None else row[0]
 
 
+def page_head(conn, url: str) -> tuple[int, int, str]:
+    """(id, latest_version, state) of the page a URL names, in one query when it is the
+    page's own URL; NotFound as ``require_page``."""
+    row = conn.execute(
+        "SELECT id, latest_version, state FROM pages WHERE url = ?", (url,)
+    ).fetchone()
+    if row is None:
+        row = conn.execute(
+            "SELECT p.id, p.latest_version, p.state FROM aliases a JOIN pages p"
+            " ON p.id = a.page_id WHERE a.url = ?", (url,),
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"{url}: not tracked")
+    return row
+
+
 def require_page(conn, url: str) -> int:
     found = page_id(conn, url)
     if found is None:

@@ -15,7 +15,7 @@ from .models import FetchInfo, Reextraction, SaveResult, Snapshot
 from .reading import ArchiveReader
 from .reextraction import rechain as rechain_versions
 from .reextraction import replace_fields
-from .rows import PAGE_COLUMNS, PageState, content_of, require_page, version_row
+from .rows import PAGE_COLUMNS, PageState, content_of, page_head, require_page, version_row
 from .rows import page_id as page_id_of
 from .normalize import _DROP  # noqa: PLC2701 - the invisible characters it drops
 from .normalize import (
@@ -205,10 +205,7 @@ class Archive(ArchiveReader):
             codec, packed = blobs.pack(snapshot.raw_html)
         captured = iso(snapshot.fetch.started_at)
         with transaction(self.db, self.path) as conn:
-            page_id = require_page(conn, snapshot.url)
-            latest = conn.execute(
-                "SELECT latest_version FROM pages WHERE id = ?", (page_id,)
-            ).fetchone()[0]
+            page_id, latest, state = page_head(conn, snapshot.url)
             previous = version_row(conn, page_id, latest) if latest else None
             # Re-hash the previous content rather than trusting its stored hashes, so a
             # change in normalisation between releases never looks like an edit.
@@ -216,7 +213,7 @@ class Archive(ArchiveReader):
             changed = changed_fields(old_hashes, hashes) if previous else ()
             if previous and not changed:
                 fetch_id = self._insert_fetch(conn, page_id, snapshot.fetch, "unchanged", latest)
-                self._after_success(conn, page_id, snapshot, next_check_at, changed=False,
+                self._after_success(conn, page_id, state, snapshot, next_check_at,
                                     wire_sha256=wire_sha256)
                 return SaveResult(url=snapshot.url, created=False, version=latest)
 
@@ -257,18 +254,14 @@ class Archive(ArchiveReader):
                     fetch_id,
                 ),
             )
-            conn.executemany(
-                "INSERT INTO changes (page_id, version, field) VALUES (?, ?, ?)",
-                [(page_id, number, name) for name in changed],
-            )
-            conn.execute(
-                "UPDATE pages SET latest_version = ?, title = ?, published = ?, last_change_at = ?"
-                " WHERE id = ?",
-                (number, c.title, c.published, captured, page_id),
-            )
+            if changed:
+                conn.executemany(
+                    "INSERT INTO changes (page_id, version, field) VALUES (?, ?, ?)",
+                    [(page_id, number, name) for name in changed],
+                )
             self._after_success(
-                conn, page_id, snapshot, next_check_if_changed or next_check_at, changed=True,
-                wire_sha256=wire_sha256,
+                conn, page_id, state, snapshot, next_check_if_changed or next_check_at,
+                wire_sha256=wire_sha256, latest=(number, c.title, c.published, captured),
             )
             return SaveResult(
                 url=snapshot.url, created=True, version=number, changed=tuple(changed),
@@ -409,22 +402,25 @@ class Archive(ArchiveReader):
         )
         return cursor.lastrowid
 
-    def _after_success(self, conn, page_id, snapshot: Snapshot, next_check_at, *, changed,
-                       wire_sha256: str | None = None) -> None:
-        state = conn.execute("SELECT state FROM pages WHERE id = ?", (page_id,)).fetchone()[0]
+    def _after_success(self, conn, page_id, state: str, snapshot: Snapshot, next_check_at, *,
+                       wire_sha256: str | None = None, latest: tuple | None = None) -> None:
+        """The page's row after a good check; ``latest`` (number, title, published,
+        captured_at) of a new version goes in the same UPDATE."""
         if state == "gone":
             conn.execute("UPDATE pages SET state = 'active' WHERE id = ?", (page_id,))
             self._event(conn, page_id, "back", "answered again after being gone")
-        conn.execute(
-            "UPDATE pages SET last_checked_at = ?, next_check_at = ?, consecutive_errors = 0,"
-            " missing_streak = 0, last_error_kind = NULL, etag = ?, last_modified = ?,"
-            " baseline_sha256 = ?, wire_sha256 = ? WHERE id = ?",
-            (
-                iso(snapshot.fetch.started_at), iso(next_check_at), snapshot.fetch.etag,
-                snapshot.fetch.last_modified, snapshot.fetch.body_sha256,
-                wire_sha256 if snapshot.fetch.body_sha256 else None, page_id,
-            ),
+        sets = ("last_checked_at = ?, next_check_at = ?, consecutive_errors = 0,"
+                " missing_streak = 0, last_error_kind = NULL, etag = ?, last_modified = ?,"
+                " baseline_sha256 = ?, wire_sha256 = ?")
+        values = (
+            iso(snapshot.fetch.started_at), iso(next_check_at), snapshot.fetch.etag,
+            snapshot.fetch.last_modified, snapshot.fetch.body_sha256,
+            wire_sha256 if snapshot.fetch.body_sha256 else None,
         )
+        if latest is not None:
+            sets = "latest_version = ?, title = ?, published = ?, last_change_at = ?, " + sets
+            values = (*latest, *values)
+        conn.execute(f"UPDATE pages SET {sets} WHERE id = ?", (*values, page_id))
 
     @staticmethod
     def _event(conn, page_id: int, kind: str, detail: str | None) -> None:

@@ -95,3 +95,34 @@ def test_a_first_version_counts_the_words_of_its_normalised_text(tmp_path_factor
             (url,),
         ).fetchone()[0]
     assert added == len(WORD.findall(normalize_text(text)))
+
+
+def test_a_gone_page_that_answers_again_is_active_with_its_new_version(archive):
+    archive.save(snap())
+    for minutes in (1, 2, 3):
+        archive.record_failure(URL, FetchInfo(started_at=T0 + timedelta(minutes=minutes),
+                                              status=404), kind="not_found", message="HTTP 404")
+    assert archive.page(URL).state == "gone"
+    back = archive.save(snap(title="Council delays bridge", minutes=10),
+                        next_check_at=T0 + timedelta(hours=5),
+                        next_check_if_changed=T0 + timedelta(hours=1))
+    page = archive.page(URL)
+    assert (back.version, page.state, page.latest_version) == (2, "active", 2)
+    assert (page.title, page.consecutive_errors, page.missing_streak) == ("Council delays bridge", 0, 0)
+    assert page.next_check_at == "2025-01-20T10:00:00Z"  # the changed schedule
+    assert page.last_change_at == page.last_checked_at == "2025-01-20T09:10:00Z"
+    assert [e["kind"] for e in archive.events(URL)] == ["gone", "back"]
+
+
+def test_latest_text_by_url_or_alias(archive):
+    from archive.errors import NotFound
+
+    assert archive.latest_text(URL) is None  # tracked, nothing captured yet
+    archive.save(snap())
+    archive.add_alias("https://news.example/amp/bridge", URL)
+    assert archive.latest_text(URL) == archive.latest_text("https://news.example/amp/bridge") == BODY
+    with pytest.raises(NotFound):
+        archive.latest_text("https://news.example/never")
+    with pytest.raises(NotFound):
+        archive.save(Snapshot(url="https://news.example/never", content=Content(title="t", text=BODY),
+                              fetch=FetchInfo(started_at=T0, status=200), raw_html=b"x"))
