@@ -26,6 +26,7 @@ __all__ = [
     "normalize_content",
     "normalize_text",
     "word_stats",
+    "word_total",
 ]
 
 # Invisible characters: soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM,
@@ -207,3 +208,21 @@ def word_stats(old_text: str, new_text: str) -> tuple[int, int]:
     from archive.diff import count_words
 
     return count_words(normalize_text(old_text), normalize_text(new_text))
+
+
+# The characters normalize_text drops: between two word parts, dropping one joins them.
+_DROPPED = re.compile("[" + "".join(map(chr, _DROP)) + "]")
+
+
+def word_total(text: str) -> int:
+    """``len(WORD.findall(normalize_text(text)))``: the words a first version adds.
+
+    Normalising changes that count only by composing a mark onto a letter (NFC) or by
+    dropping an invisible character inside a word; its other steps map non-word characters
+    to non-word characters. Text already in NFC without an invisible character is therefore
+    counted as it is, without the normalisation (~1 ms for a 5 kB body, on the writer)."""
+    from archive.words import WORD  # the diff's word pattern: a run of unchanged pages never needs it
+
+    if not unicodedata.is_normalized("NFC", text) or _DROPPED.search(text):
+        text = normalize_text(text)
+    return len(WORD.findall(text))

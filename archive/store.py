@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,14 +15,13 @@ from .reextraction import rechain as rechain_versions
 from .reextraction import replace_fields
 from .rows import PAGE_COLUMNS, PageState, content_of, page_head, require_page, version_row
 from .rows import page_id as page_id_of
-from .normalize import _DROP  # noqa: PLC2701 - the invisible characters it drops
 from .normalize import (
     changed_fields,
     content_hash,
     field_hashes,
     is_minor_change,
-    normalize_text,
     word_stats,
+    word_total,
 )
 
 
@@ -231,7 +228,7 @@ class Archive(ArchiveReader):
             else:
                 changed = ()
                 # Same figure as word_stats("", text) (one insert op), without the diff.
-                added, removed = _word_total(snapshot.content.text), 0
+                added, removed = word_total(snapshot.content.text), 0
             if packed is None:
                 codec, packed = blobs.pack(snapshot.raw_html)
             blobs.put(conn, raw_sha, len(snapshot.raw_html), codec, packed)
@@ -428,24 +425,6 @@ class Archive(ArchiveReader):
             "INSERT INTO events (page_id, at, kind, detail) VALUES (?, ?, ?, ?)",
             (page_id, iso(utcnow()), kind, detail),
         )
-
-
-# Characters normalize_text drops: between two word parts, dropping one joins them.
-_INVISIBLE = re.compile("[" + "".join(map(chr, _DROP)) + "]")
-
-
-def _word_total(text: str) -> int:
-    """``len(WORD.findall(normalize_text(text)))``, the words of a first version.
-
-    Normalising changes that count only by composing a mark onto a letter (NFC) or by
-    dropping an invisible character inside a word; its other steps map non-word characters
-    to non-word characters. Text already in NFC without an invisible character is therefore
-    counted as it is, without the normalisation (~1 ms for a 5 kB body, on the writer)."""
-    from .words import WORD  # the diff's word pattern: a run of unchanged pages never needs it
-
-    if not unicodedata.is_normalized("NFC", text) or _INVISIBLE.search(text):
-        text = normalize_text(text)
-    return len(WORD.findall(text))
 
 
 def _earlier_same_content(conn, page_id: int, digest: str, latest: int) -> int | None:
