@@ -8,7 +8,7 @@ from . import blobs
 from .db import iso
 from .errors import NotFound
 from .models import Version
-from .rows import PAGE_COLUMNS, PageState, version_of, version_row
+from .rows import PAGE_COLUMNS, PageState, page_row, version_of, version_row
 from .rows import page_id as page_id_of
 
 
@@ -76,14 +76,11 @@ class ArchiveReader:
         return None if row is None else row[0]
 
     def latest_text(self, url: str) -> str | None:
-        # One query when ``url`` is the page's own (the usual case), not two.
-        text_of = ("SELECT (SELECT v.text FROM versions v WHERE v.page_id = p.id"
-                   " AND v.number = p.latest_version) FROM pages p")
-        row = self.conn.execute(f"{text_of} WHERE p.url = ?", (url,)).fetchone()
-        if row is None:
-            row = self.conn.execute(
-                f"{text_of} WHERE p.id = (SELECT page_id FROM aliases WHERE url = ?)", (url,)
-            ).fetchone()
+        row = page_row(
+            self.conn, url,
+            "(SELECT v.text FROM versions v WHERE v.page_id = pages.id"
+            " AND v.number = pages.latest_version)",
+        )
         if row is None:
             raise NotFound(f"{url}: not tracked")
         return row[0]

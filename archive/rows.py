@@ -35,25 +35,27 @@ class PageState:
 PAGE_COLUMNS = ", ".join(PageState.__dataclass_fields__)
 
 
+def page_row(conn, url: str, columns: str) -> tuple | None:
+    """``columns`` of the page a URL names: its own row, or the page it is an alias of.
+    The columns may refer to the row as ``pages``."""
+    row = conn.execute(f"SELECT {columns} FROM pages WHERE url = ?", (url,)).fetchone()
+    if row is None:
+        row = conn.execute(
+            f"SELECT {columns} FROM pages WHERE id = (SELECT page_id FROM aliases WHERE url = ?)",
+            (url,),
+        ).fetchone()
+    return row
+
+
 def page_id(conn, url: str) -> int | None:
     """The page a URL names: its own row, or the page it is an alias of."""
-    row = conn.execute("SELECT id FROM pages WHERE url = ?", (url,)).fetchone()
-    if row is None:
-        row = conn.execute("SELECT page_id FROM aliases WHERE url = ?", (url,)).fetchone()
+    row = page_row(conn, url, "id")
     return None if row is None else row[0]
 
 
 def page_head(conn, url: str) -> tuple[int, int, str]:
-    """(id, latest_version, state) of the page a URL names, in one query when it is the
-    page's own URL; NotFound as ``require_page``."""
-    row = conn.execute(
-        "SELECT id, latest_version, state FROM pages WHERE url = ?", (url,)
-    ).fetchone()
-    if row is None:
-        row = conn.execute(
-            "SELECT p.id, p.latest_version, p.state FROM aliases a JOIN pages p"
-            " ON p.id = a.page_id WHERE a.url = ?", (url,),
-        ).fetchone()
+    """(id, latest_version, state) of the page a URL names; NotFound as ``require_page``."""
+    row = page_row(conn, url, "id, latest_version, state")
     if row is None:
         raise NotFound(f"{url}: not tracked")
     return row
