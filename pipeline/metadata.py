@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
-from pipeline.metadata_authors import body_byline, choose_authors, printed_byline
+from pipeline.metadata_authors import beyond_authors, body_byline, choose_authors, printed_byline
 from pipeline.metadata_clean import clean_text, date_has_time, fold, format_date, parse_date
 from pipeline.metadata_sources import Sources
 from pipeline.metadata_title import choose_headline, choose_title, other_titles, title_voices
@@ -95,7 +95,8 @@ def with_body_byline(meta: Metadata, text: str, printed: set[str]) -> tuple[Meta
     if found is None:
         return meta, None
     names, line = found
-    byline = tuple(n for n in meta.byline if fold(n) not in {fold(a) for a in names})
+    # The printed byline is judged against the new authors by the same rule as before.
+    byline = beyond_authors(meta.byline, names)
     return replace(meta, authors=names, authors_personal=True, byline=byline), line
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pipeline.metadata_clean import clean_name, clean_text, fold, split_authors
 from pipeline.metadata_sources import Sources
 
-__all__ = ["Authors", "body_byline", "choose_authors", "looks_personal", "printed_byline"]
+__all__ = ["Authors", "beyond_authors", "body_byline", "choose_authors", "looks_personal", "printed_byline"]
 
 _META_KEYS = ("author", "article:author", "dc.creator", "dcterms.creator", "parsely-author",
               "sailthru.author", "byl")
@@ -80,7 +80,11 @@ def printed_byline(src: Sources, sites: list[str], authors: tuple[str, ...]) -> 
              and (names := [n for n in _names(v, sites) if _printed_name(n)])]
     if not found or len({frozenset(map(_letters, names)) for names in found}) > 1:
         return ()
-    names = tuple(dict.fromkeys(found[0]))
+    return beyond_authors(tuple(dict.fromkeys(found[0])), authors)
+
+
+def beyond_authors(names: tuple[str, ...], authors: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` when some printed name is not one of ``authors``, else nothing."""
     known = [_letters(a) for a in authors]
     # "Jane DoeExample News" or "Jane Doe, Example.com" printed for the author "Jane Doe".
     if all(any(k and (k in key or key in k) for k in known) for key in map(_letters, names)):
