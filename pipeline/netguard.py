@@ -10,8 +10,9 @@ machine or its private networks is fetched. Two checks:
   and the caller connects to a checked address, so DNS rebinding cannot slip through.
 
 ``GuardedBackend`` plugs the second check into httpcore (the transport under httpx), and
-``HostPools`` keeps its connections: one small httpcore pool per origin, so a connection to
-each recent host survives while the run cycles through its hosts. This module never
+``HostPools`` keeps its connections: idle HTTP/1.1 connections per origin, on a plain
+asyncio stream, so a connection to each recent host survives while the run cycles through
+its hosts. This module never
 imports httpx itself, ``pipeline.fetch`` does.
 """
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import select
 import socket
 import ssl
 import time
@@ -214,9 +214,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, *, allow_private: bool) -> None:
         self._allow_private = allow_private
-        self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        if local_address is not None or socket_options:  # HostPools never asks for them
+            raise httpcore.ConnectError("local_address and socket_options are not supported")
         try:
             addresses = await resolve_checked(
                 host, port, allow_private=self._allow_private
@@ -226,12 +227,6 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for ip in addresses:
             try:
-                if local_address is not None or socket_options:
-                    stream = await self._inner.connect_tcp(
-                        ip, port, timeout=timeout, local_address=local_address,
-                        socket_options=socket_options,
-                    )
-                    return _Stream(stream, stream.get_extra_info("socket"))
                 return await _AsyncioStream.connect(ip, port, timeout)
             except httpcore.ConnectError as exc:
                 last = exc
@@ -243,37 +238,6 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
-
-
-class _Stream(httpcore.AsyncNetworkStream):
-    """httpcore's stream with a cheap "is_readable".
-
-    The pool asks every idle connection whether its socket turned readable (a server close)
-    each time a request starts or ends; anyio answers by building a dict of every socket
-    attribute, getpeername included. Here it is one poll on the socket kept at connect.
-    """
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream, sock: socket.socket | None) -> None:
-        self._inner = inner
-        self._sock = sock
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(self, ssl_context, server_hostname=None, timeout=None):
-        tls = await self._inner.start_tls(ssl_context, server_hostname, timeout)
-        return _Stream(tls, self._sock)
-
-    def get_extra_info(self, info: str):
-        if info == "is_readable":
-            return _readable(self._sock)
-        return self._inner.get_extra_info(info)
 
 
 class _Receiver(asyncio.Protocol):
@@ -456,16 +420,6 @@ class _AsyncioStream(httpcore.AsyncNetworkStream):
         return None
 
 
-def _readable(sock: socket.socket | None) -> bool:
-    # A closed or missing socket counts as readable: its next read returns b"" (closed).
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
-
-
 class HostPools:
     """HTTP/1.1 connections kept per origin, with a cap on requests in flight over all.
 
@@ -573,13 +527,10 @@ class HostPools:
         """The response was closed: keep its connection if it can carry another request."""
         if connection.is_idle() and key in self._pools:
             self._pools[key].append(connection)
-        elif not connection.is_idle():
+        else:  # not reusable (e.g. a half-read body), or its origin was closed meanwhile
             self._open.discard(connection)
-            if not connection.is_closed():  # not reusable (e.g. half-read body): let it go
+            if not connection.is_closed():
                 asyncio.ensure_future(_close_quietly(connection))
-        else:  # its origin was closed meanwhile
-            self._open.discard(connection)
-            asyncio.ensure_future(_close_quietly(connection))
         self._release(key)
 
     def _release(self, key: tuple) -> None:
