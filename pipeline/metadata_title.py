@@ -93,7 +93,8 @@ def title_voices(src: Sources, fallback_title: str | None, sites: list[str]) -> 
         jsonld = next(i for i, (source, _t) in enumerate(voices) if source == "jsonld")
         voices.insert(og, voices.pop(jsonld))
     # A voice cut short is the weakest voice: it stays (other_titles versions it), last in line.
-    cut = [i for i, (_s, text) in enumerate(voices) if _is_cut(text, i in spaced, [t for _s, t in voices])]
+    texts = [text for _s, text in voices]
+    cut = [i for i, text in enumerate(texts) if _is_cut(text, i in spaced, texts)]
     return [v for i, v in enumerate(voices) if i not in cut] + [voices[i] for i in cut]
 
 
