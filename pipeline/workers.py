@@ -170,7 +170,9 @@ class ExtractorPool:
         self.timeout = timeout
         self.grace = grace
         self.extract_fn = extract_fn
-        self._pool = self._new_pool()
+        # Made on the first page: its queues' locks start multiprocessing's resource tracker,
+        # a second interpreter that a run of unchanged pages does not need.
+        self._pool: ProcessPoolExecutor | None = None
         self._free: asyncio.Semaphore | None = None  # one page per worker at a time
         self._started = False
 
@@ -182,6 +184,7 @@ class ExtractorPool:
         if self._started:
             return
         self._started = True
+        self._pool = self._new_pool()
         for _ in range(self.workers):  # one process per submit while none is idle
             self._pool.submit(_ready)
 
@@ -249,6 +252,8 @@ class ExtractorPool:
 
     def close(self, kill: bool = False) -> None:
         """Shut down; ``kill`` ends busy workers at once (a stop was asked for)."""
+        if self._pool is None:
+            return
         if kill:
             _kill(self._pool)
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -100,3 +100,25 @@ def test_kill_9_of_the_run_ends_its_workers_and_their_server():
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [p for p in pids if _alive(p)]
+
+
+_UNUSED = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import multiprocessing
+from multiprocessing import resource_tracker
+from pipeline.workers import ExtractorPool
+
+if __name__ == "__main__":
+    pool = ExtractorPool(2, 30.0)
+    pool.close()
+    print(len(multiprocessing.active_children()), resource_tracker._resource_tracker._pid)
+"""
+
+
+def test_a_pool_never_given_a_page_starts_no_process():
+    # A run of unchanged pages makes a pool and never uses it: no worker, no forkserver,
+    # and no resource tracker (a second interpreter) may be started for it.
+    done = subprocess.run([sys.executable, "-c", _UNUSED], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "None"]
