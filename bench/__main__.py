@@ -1,16 +1,21 @@
-"""Run the benchmarks: `python -m bench` runs all of them, `python -m bench NAME ... [--full]` some."""
+"""Run the benchmarks: `python -m bench` runs all of them, `python -m bench NAME ... [FLAGS]` some.
+
+FLAGS (everything from the first argument that starts with "-") go to each named benchmark:
+`python -m bench changes --full`, `python -m bench throughput --pages 10000 --no-write`.
+"""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 
 BENCHES = ("extraction", "changes", "throughput", "scaling")
 
 
 def main(argv: list[str]) -> int:
-    # Flags stay in sys.argv for the benchmark that reads them (`python -m bench changes --full`).
-    names = [a for a in argv if not a.startswith("-")] or list(BENCHES)
+    first_flag = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
+    names, flags = argv[:first_flag] or list(BENCHES), argv[first_flag:]
     for name in names:
         if name not in BENCHES:
             print(f"bench: unknown benchmark {name!r}; choose from {', '.join(BENCHES)}", file=sys.stderr)
@@ -24,7 +29,11 @@ def main(argv: list[str]) -> int:
                 continue
             raise
         print(f"== bench {name}", file=sys.stderr)
-        module.main()
+        # A benchmark with an argument parser takes the flags; changes reads --full from sys.argv.
+        if "argv" in inspect.signature(module.main).parameters:
+            module.main(flags)
+        else:
+            module.main()
     return 0
 
 
