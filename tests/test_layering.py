@@ -42,9 +42,13 @@ def test_archive_imports_only_stdlib_and_sqlite_utils(path):
         )
 
 
+# The fetch side: the stage, its transport (which loads httpx), and the connection pool and
+# guarded network stream under it. The address guard (netguard.py) needs neither library.
+FETCH_SIDE = {"fetch.py", "fetch_transport.py", "hostpools.py", "netstream.py"}
+
 OWNERS = {
-    "httpx": {"fetch.py"},
-    "httpcore": {"fetch.py", "netguard.py"},  # the guarded connect is part of fetching
+    "httpx": {"fetch.py", "fetch_transport.py"},
+    "httpcore": FETCH_SIDE,
     "trafilatura": {"extract.py"},
     "bs4": {"extract.py"},
     "lxml": {"extract.py"},
