@@ -1,5 +1,5 @@
 """Connections the fetcher keeps: one per recent host, a cap on requests in flight, and
-idle hosts beyond the cap closed (netguard.HostPools under pipeline.fetch.Fetcher)."""
+idle hosts beyond the cap closed (hostpools.HostPools under pipeline.fetch.Fetcher)."""
 
 from __future__ import annotations
 
