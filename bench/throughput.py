@@ -336,10 +336,12 @@ def render(f: dict) -> str:
         return (f"| {label} | {m['rate']:.1f} | {m['cpu_per_page'] * 1000:.1f} | {rss} |"
                 f" {m.get('other_load', 0):.2f} | {extra} |")
 
+    full = all(key in f for key in ("limit", "cli", "same_body"))
+    command = "python -m bench throughput" + ("" if full else f" --pages {n} --phases first")
     lines = [
-        "## Throughput",
+        "## Throughput" if full else f"## Throughput at {n:,} pages (first captures only)",
         "",
-        f"`python -m bench throughput`: {n:,} distinct URLs (the 308 corpus pages, each copy with",
+        f"`{command}`: {n:,} distinct URLs (the 308 corpus pages, each copy with",
         "its own marker so no two bodies are equal) on a loopback server spread over 50 hosts",
         "(127.0.0.1-50, per-host delay 0, in its own process), "
         f"{f['raw_bytes'] / mb:.0f} MB of raw HTML. {machine_line()}.",
@@ -407,7 +409,8 @@ def render(f: dict) -> str:
     total = sum(f["db_first"]["parts"].values()) or 1
     for name, size in sorted(f["db_first"]["parts"].items(), key=lambda kv: -kv[1])[:6]:
         lines.append(f"| {name} | {size / mb:.2f} | {size / total:.0%} |")
-    return "\n".join(lines) + "\n" + PROFILE
+    # The profile notes describe the full run; a first-captures-only run is for its memory figure.
+    return "\n".join(lines) + "\n" + (PROFILE if full else "")
 
 
 PROFILE = """
@@ -423,7 +426,8 @@ comparisons were made side by side. CPU per page:
 
 | step | where | CPU ms/page | done |
 |---|---|---:|---|
-| extraction: `pipeline.extract.extract` (trafilatura + metadata + cleaning) | worker | 39 | bare `trafilatura.extract(with_metadata=True)` is 43 on the same pages, timed alone: the floor. Both grow by a third or more when the machine is busy (shared cores). Interleaved page by page in two pool workers (same load for both), ours costs 0.97 of bare trafilatura, and so does the whole worker task (decode, extract, pack, hashes): 0.97. In a real `archive add` with a bare `trafilatura.extract` timed beside each page inside the workers, ours was 0.95 and 1.13 of it in the two workers (1.03 overall); the worker's CPU outside the task is ~1 ms a page, the collector 1.2-3 ms a page (counted in the task) |
+| extraction: `pipeline.extract.extract` (trafilatura + metadata + cleaning) | worker | 39 → ~32 | bare `trafilatura.extract(with_metadata=True)` is 43 on the same pages, timed alone. Before the comparison skip (next row), ours cost 0.97 of bare trafilatura interleaved page by page in two pool workers, and 0.95 and 1.13 of it in the two workers of a real `archive add` (a bare `trafilatura.extract` timed beside each page). Both grow by a third or more when the machine is busy |
+| trafilatura's readability/justext comparison, run only where it can change the body | worker | -19% of extraction | trafilatura compares its own body with readability's (and justext's) on every page, about a quarter of its pass. Readability can only replace a body that is under half its length, has no paragraph text or is mostly tables; justext only a short body or one still holding furniture (`<svg>`, `<figure>`, ...). On the 308 corpus pages readability won 10 times, always against an own body of at most 894 characters. `pipeline.extract` now runs trafilatura with `fast=True` and keeps that body when it is at least 2,000 characters, clean paragraphs, and at least half the paragraph text of the page; any other page (69 of 316 passes) gets the full pass. Interleaved page by page on the 308 pages: 46.6 against 57.7 ms a page (0.81), and `extract()` returned an identical `Extracted` on every page |
 | parsing: lxml.html's element class lookup | worker | -6% of extraction | lxml.html's parser calls a Python method (`HtmlElementClassLookup.lookup`) for every element proxy it creates, ~4,600 a page. `pipeline.extract` parses with the same options on a parser whose lookup is C-level (`ElementDefaultClassLookup` with the `HtmlElement` classes; only form elements lose their form helpers, which nothing uses): 64.5 against 68.6 ms a page interleaved in two workers (0.94), identical output on all 308 pages |
 | htmldate's first use of dateparser | worker | ~0.4 s per worker, once | `find_date(extensive_search=True)` reaches dateparser on 1-2 of the 33 pages without a declared date; the first call loads its locale data (~0.32 s) and htmldate's month-name set (~0.11 s). `extensive_search=False` loses two of those dates (aeb), so it stays; at 1,232 pages over two workers this is ~0.7 ms a page |
 | starting the extraction workers | forkserver | +0.5 s CPU, +0.7 s wall per command | workers fork from a forkserver (`set_forkserver_preload`: `pipeline.extract`, and `pipeline.cli` when the run is the CLI, since multiprocessing runs the main script again in each worker) instead of from the run, which has a writer thread (and in tests a server thread) that may hold a lock at the instant of a fork: a worker forked then waited for ever (the `extract_timeout` on a tiny first page). `archive add` of 4 URLs, fork against forkserver alternated 4 times: 1.05 against 1.54 s of CPU, 1.11 against 1.79 s of wall (a second interpreter on the critical path, multiprocessing's resource tracker); without the CLI preload it was 2.6 s of CPU. Per page nothing changes: ~0.4 ms a page at 1,232 pages |
@@ -435,16 +439,16 @@ comparisons were made side by side. CPU per page:
 | IPC bookkeeping in the parent | main | small | one watchdog timer for all remote requests instead of an `asyncio.timeout` each; the connection pool takes no timer when a slot is free; `HostGate.host_of` (asked 3+ times a page) is cached |
 | everything else for an unchanged page: session, robots, politeness, schedule, asyncio | main | 0.3 | measured with the fetch stubbed out |
 | unchanged-check row (`record_unchanged`, one transaction) | writer thread | 0.17 | kept: one transaction per row, so a kill -9 loses nothing stored. Rows that arrive while the writer is busy share one thread hop (`StoreWriter.call_grouped`) |
-| command start-up (fixed, per command) | main | 0.55-0.6 s CPU | was 0.9 s: no trafilatura, feedparser or httpx CLI import in a run of unchanged pages, and the CA bundle (~70 ms) is loaded only for the first https origin |
+| command start-up (fixed, per command) | main | 0.5 s CPU | was 0.9 s: no trafilatura, feedparser or httpx CLI import in a run of unchanged pages, and the CA bundle (~70 ms) is loaded only for the first https origin. Then: the extraction pool is made on the first page that needs it (its queue locks started multiprocessing's resource tracker, a second interpreter, in runs that extract nothing), and pipeline/ and archive/ are byte-compiled at install and before this bench (an editable install under `PYTHONDONTWRITEBYTECODE`, as on these machines, compiled ~60 modules again in every command: importing `pipeline.cli` took 0.55 s without bytecode, 0.45 s with it). `archive run --all --no-discover --limit 1`: 0.58-0.60 s of wall time. The rest is imports of httpx (~0.2 s alone), sqlite-utils (~0.1 s, with its plugin scan), asyncio and click |
 | raw-body compression for the blob | worker | 0.4-0.6 | was 1.9-2.2 (zlib level 1, 0.233 of the raw size): ISA-L level 2 writes the same zlib stream at 0.227 |
 | field normalisation and hashes (`archive.normalize.field_hashes`) | worker | 0.7-1.4 | kept |
 | store side of a new version (`latest_text`, `rekey`, aliases, `save`) | writer thread | ~1-2 | kept: one `BEGIN IMMEDIATE` per page, one writer-thread hop for all of it |
 | words added for a first version (`Archive.save`) | writer thread | 0.2 | was 1.2: a word diff against the empty string; now a word count |
 | `pipeline.session.wait_all` | main | O(1) per page | was ~6 ms a page at 10,000 pages: a done-callback counter replaces `asyncio.wait` on every pending task |
 
-The main process of a first capture costs about 5-6 ms a page in all (fetch, the writer thread,
-the process pool's feeder and result threads), against ~41 in the worker (decode 0.2,
-extraction, packing, hashes). The workers' CPU reaches the command's wait4 because the run
+The main process of a first capture costs about 5-7 ms a page in all (fetch, the writer thread,
+the process pool's feeder and result threads), against the worker's decode, extraction,
+packing and hashes. The workers' CPU reaches the command's wait4 because the run
 reaps the forkserver (which reaped them) at exit. `archive add` does not use the second fetching process: its pages
 all need extraction, which already keeps both cores busy. The loopback server shares the two
 cores with the fetching processes (0.2-0.3 ms of CPU per re-check). Not done: batching unchanged rows into one transaction (would weaken what a
