@@ -1,4 +1,5 @@
-"""Opening the SQLite file safely: schema, pragmas, transactions and error translation."""
+"""Opening the SQLite file safely (file checks, pragmas, integrity, schema), one
+BEGIN IMMEDIATE transaction, and the one timestamp format the store keeps."""
 
 from __future__ import annotations
 
@@ -11,131 +12,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .errors import StoreCorrupt, StoreError, StoreFull, StoreUnavailable
+from .errors import StoreCorrupt, StoreError, StoreUnavailable
+from .schema import SCHEMA, SCHEMA_VERSION, migrate, require_schema
+from .sqlerrors import Connection, translate
 
-SCHEMA_VERSION = 2
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pages (
-    id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL UNIQUE,
-    added_at TEXT NOT NULL,
-    source TEXT,
-    state TEXT NOT NULL DEFAULT 'active',      -- active | retired | gone | removed
-    next_check_at TEXT,                         -- NULL: checked only on demand
-    last_checked_at TEXT,
-    last_change_at TEXT,
-    published TEXT,
-    latest_version INTEGER NOT NULL DEFAULT 0,
-    title TEXT,
-    etag TEXT,
-    last_modified TEXT,
-    baseline_sha256 TEXT,                       -- raw body behind the latest good extraction
-    consecutive_errors INTEGER NOT NULL DEFAULT 0,
-    missing_streak INTEGER NOT NULL DEFAULT 0,  -- 404/410 in a row
-    last_error_kind TEXT
-);
-CREATE INDEX IF NOT EXISTS pages_due ON pages (state, next_check_at);
-CREATE TABLE IF NOT EXISTS aliases (
-    url TEXT PRIMARY KEY,
-    page_id INTEGER NOT NULL REFERENCES pages (id)
-);
-CREATE INDEX IF NOT EXISTS aliases_page ON aliases (page_id);
-CREATE TABLE IF NOT EXISTS blobs (
-    sha256 TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    codec TEXT NOT NULL,
-    data BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS fetches (
-    id INTEGER PRIMARY KEY,
-    page_id INTEGER NOT NULL REFERENCES pages (id),
-    started_at TEXT NOT NULL,
-    duration REAL,
-    status INTEGER,
-    final_url TEXT,
-    etag TEXT,
-    last_modified TEXT,
-    body_sha256 TEXT,
-    outcome TEXT NOT NULL,   -- new_version | unchanged | not_modified | same_body | error
-    version INTEGER,
-    error_kind TEXT,
-    error_message TEXT
-);
-CREATE INDEX IF NOT EXISTS fetches_page ON fetches (page_id, id);
-CREATE TABLE IF NOT EXISTS versions (
-    id INTEGER PRIMARY KEY,
-    page_id INTEGER NOT NULL REFERENCES pages (id),
-    number INTEGER NOT NULL,
-    captured_at TEXT NOT NULL,
-    title TEXT,
-    headline TEXT,
-    other_titles TEXT NOT NULL DEFAULT '[]',
-    byline TEXT NOT NULL DEFAULT '[]',
-    authors TEXT NOT NULL DEFAULT '[]',
-    published TEXT,
-    modified TEXT,
-    description TEXT,
-    canonical_url TEXT,
-    text TEXT NOT NULL,
-    markdown TEXT NOT NULL,
-    final_url TEXT,
-    sitename TEXT,
-    language TEXT,
-    section TEXT,
-    tags TEXT NOT NULL DEFAULT '[]',
-    changed TEXT NOT NULL DEFAULT '[]',
-    flags TEXT NOT NULL DEFAULT '[]',
-    revert_of INTEGER,
-    words_added INTEGER NOT NULL DEFAULT 0,
-    words_removed INTEGER NOT NULL DEFAULT 0,
-    content_hash TEXT NOT NULL,
-    field_hashes TEXT NOT NULL,
-    extractor TEXT,
-    extractor_version TEXT,
-    raw_sha256 TEXT REFERENCES blobs (sha256),
-    encoding TEXT,
-    fetch_id INTEGER REFERENCES fetches (id),
-    UNIQUE (page_id, number)
-);
-CREATE INDEX IF NOT EXISTS versions_captured ON versions (page_id, captured_at);
-CREATE INDEX IF NOT EXISTS versions_hash ON versions (page_id, content_hash);
-CREATE TABLE IF NOT EXISTS changes (
-    page_id INTEGER NOT NULL REFERENCES pages (id),
-    version INTEGER NOT NULL,
-    field TEXT NOT NULL,
-    PRIMARY KEY (page_id, version, field)
-);
-CREATE INDEX IF NOT EXISTS changes_field ON changes (field, page_id);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    page_id INTEGER NOT NULL REFERENCES pages (id),
-    at TEXT NOT NULL,
-    kind TEXT NOT NULL,      -- gone | back | retired | removed | tracked | reextracted
-    detail TEXT
-);
-CREATE INDEX IF NOT EXISTS events_page ON events (page_id, id);
-CREATE TABLE IF NOT EXISTS feeds (
-    id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL UNIQUE,
-    added_at TEXT NOT NULL,
-    source TEXT,                 -- cli | config
-    etag TEXT,
-    last_modified TEXT,
-    last_checked_at TEXT,
-    last_error TEXT,
-    links_found INTEGER NOT NULL DEFAULT 0
-);
-CREATE VIEW IF NOT EXISTS version_detail AS
-    SELECT pages.url, versions.number, versions.captured_at, versions.title,
-           versions.changed, versions.flags, versions.words_added, versions.words_removed
-    FROM versions JOIN pages ON pages.id = versions.page_id;
-"""
 
 
 def utcnow() -> datetime:
@@ -156,119 +37,6 @@ def parse_iso(text: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-# Failures of the file, the disk or another process. Errors in a statement itself
-# (SQLITE_ERROR, constraint violations) are bugs and surface unchanged.
-_ENVIRONMENT_CODES = frozenset({
-    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOTADB,
-})
-
-
-def translate(exc: sqlite3.Error, path: Path | str) -> StoreError:
-    """Map an sqlite3 error to the store's tree; the message names the file."""
-    text = " ".join(str(exc).split())
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = None if code is None else code & 0xFF  # extended codes keep the primary in the low byte
-    lowered = text.lower()
-    if primary == sqlite3.SQLITE_FULL or "disk is full" in lowered:
-        return StoreFull(f"{path}: disk full ({text}); the transaction was rolled back")
-    if primary == sqlite3.SQLITE_IOERR and _nearly_full(path):
-        # ENOSPC while growing the -shm or -wal file arrives as a bare "disk I/O error".
-        return StoreFull(f"{path}: disk full ({text} with no space left on the device)")
-    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or any(
-        word in lowered for word in ("malformed", "not a database", "corrupt")
-    ):
-        return StoreCorrupt(f"{path}: database is corrupt ({text}); left untouched")
-    if primary == sqlite3.SQLITE_READONLY or "readonly" in lowered or "read-only" in lowered:
-        return StoreUnavailable(f"{path}: database is read-only ({text})")
-    if primary == sqlite3.SQLITE_CANTOPEN or "unable to open" in lowered:
-        return StoreUnavailable(f"{path}: cannot open database ({text})")
-    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in lowered:
-        return StoreUnavailable(f"{path}: database stayed locked by another process ({text})")
-    if primary == sqlite3.SQLITE_IOERR:
-        return StoreError(f"{path}: disk I/O error ({text})")
-    return StoreError(f"{path}: {text}")
-
-
-def _nearly_full(path: Path | str, *, margin: int = 1 << 20) -> bool:
-    try:
-        stat = os.statvfs(os.path.dirname(os.path.abspath(path)))
-    except OSError:
-        return False
-    return stat.f_bavail * stat.f_frsize < margin
-
-
-def _environmental(exc: sqlite3.Error) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in _ENVIRONMENT_CODES
-
-
-class _Cursor(sqlite3.Cursor):
-    """A cursor whose disk and file failures arrive as StoreError naming the file, wherever
-    they happen: a damaged page may only be met while iterating rows, deep in a read."""
-
-    def _fail(self, exc: sqlite3.Error) -> BaseException:
-        if _environmental(exc):
-            return translate(exc, self.connection.archive_path)
-        return exc
-
-    def execute(self, sql, parameters=(), /):
-        try:
-            return super().execute(sql, parameters)
-        except sqlite3.Error as exc:
-            raise self._fail(exc) from exc
-
-    def executemany(self, sql, seq_of_parameters, /):
-        try:
-            return super().executemany(sql, seq_of_parameters)
-        except sqlite3.Error as exc:
-            raise self._fail(exc) from exc
-
-    def fetchone(self):
-        try:
-            return super().fetchone()
-        except sqlite3.Error as exc:
-            raise self._fail(exc) from exc
-
-    def fetchmany(self, size=None):
-        try:
-            return super().fetchmany(self.arraysize if size is None else size)
-        except sqlite3.Error as exc:
-            raise self._fail(exc) from exc
-
-    def fetchall(self):
-        try:
-            return super().fetchall()
-        except sqlite3.Error as exc:
-            raise self._fail(exc) from exc
-
-    def __next__(self):
-        try:
-            return super().__next__()
-        except sqlite3.Error as exc:
-            raise self._fail(exc) from exc
-
-
-class _Connection(sqlite3.Connection):
-    archive_path = "archive"
-
-    def cursor(self, factory=_Cursor):
-        return super().cursor(factory)
-
-    def execute(self, sql, parameters=(), /):
-        return self.cursor().execute(sql, parameters)
-
-    def executemany(self, sql, seq_of_parameters, /):
-        return self.cursor().executemany(sql, seq_of_parameters)
-
-    def executescript(self, script, /):
-        try:
-            return super().executescript(script)
-        except sqlite3.Error as exc:
-            raise (translate(exc, self.archive_path) if _environmental(exc) else exc) from exc
 
 
 def _check_file(path: Path, *, write: bool) -> None:
@@ -303,12 +71,12 @@ def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> sqlite_ut
     try:
         if write:
             conn = sqlite3.connect(
-                str(path), isolation_level=None, timeout=busy_timeout, factory=_Connection
+                str(path), isolation_level=None, timeout=busy_timeout, factory=Connection
             )
         else:
             conn = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                timeout=busy_timeout, factory=_Connection,
+                timeout=busy_timeout, factory=Connection,
             )
         conn.archive_path = str(path)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -321,7 +89,7 @@ def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> sqlite_ut
             conn.execute("PRAGMA foreign_keys = ON")
             _migrate(db)
         else:
-            _require_schema(db, path)
+            require_schema(db, path)
         return db
     except BaseException as exc:
         if conn is not None:
@@ -376,63 +144,9 @@ def _full_check_due(db: sqlite_utils.Database, path: Path) -> bool:
     return last is None or (utcnow() - last).total_seconds() > FULL_CHECK_EVERY
 
 
-def _require_schema(db: sqlite_utils.Database, path: Path) -> None:
-    if "meta" not in db.table_names():
-        raise StoreUnavailable(f"{path}: not a palimpsest archive (no schema)")
-    _check_version(db, path)
-
-
-def _check_version(db: sqlite_utils.Database, path: Path) -> int:
-    row = db.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    version = int(row[0]) if row else 0
-    if version > SCHEMA_VERSION:
-        raise StoreUnavailable(
-            f"{path}: schema version {version} is newer than this palimpsest ({SCHEMA_VERSION})"
-        )
-    return version
-
-
 def _migrate(db: sqlite_utils.Database) -> None:
     with transaction(db, db.conn.execute("PRAGMA database_list").fetchone()[2]):
-        current = _check_version(db, "archive") if "meta" in db.table_names() else 0
-        if current < SCHEMA_VERSION or _lacks_added_columns(db):
-            for statement in _statements(SCHEMA):
-                db.conn.execute(statement)
-            # CREATE TABLE IF NOT EXISTS leaves an older table as it was: add what it lacks.
-            for table, column, kind in _ADDED_COLUMNS:
-                if column not in {row[1] for row in db.conn.execute(f"PRAGMA table_info({table})")}:
-                    db.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-            db.conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
-
-
-def _lacks_added_columns(db: sqlite_utils.Database) -> bool:
-    tables = {table for table, _, _ in _ADDED_COLUMNS}
-    present = {(t, row[1]) for t in tables for row in db.conn.execute(f"PRAGMA table_info({t})")}
-    return any((table, column) not in present for table, column, _ in _ADDED_COLUMNS)
-
-
-# Columns added after schema 1, for archives created before them.
-_ADDED_COLUMNS = (  # schema 2
-    ("versions", "headline", "TEXT"),
-    ("versions", "other_titles", "TEXT NOT NULL DEFAULT '[]'"),
-    # The compressed form of the baseline body as last sent (a re-check with the same
-    # bytes skips decoding them). Optional for readers, so no new schema version.
-    ("pages", "wire_sha256", "TEXT"),
-    # Printed byline names beside structured authors; an older reader ignores the column.
-    ("versions", "byline", "TEXT NOT NULL DEFAULT '[]'"),
-)
-
-
-def _statements(script: str) -> Iterator[str]:
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            yield buffer.strip()
-            buffer = ""
+        migrate(db)
 
 
 @contextlib.contextmanager
@@ -463,3 +177,9 @@ def _rollback(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
+
+
+__all__ = [
+    "FULL_CHECK_BELOW", "FULL_CHECK_EVERY", "SCHEMA", "SCHEMA_VERSION", "connect", "iso",
+    "parse_iso", "transaction", "translate", "utcnow",
+]
