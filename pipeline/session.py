@@ -3,13 +3,13 @@
 A ``Session`` owns the fetcher, the host gate, the extraction pool and the single store
 writer. ``check_page`` never raises for a page's own failure: it records the failure as a
 fetch row, schedules the retry and returns a ``PageOutcome``. Store errors (a full disk,
-a corrupt file) do raise: every later page would fail the same way.
+a corrupt file) do raise: every later page would fail the same way. Its fetching
+(retries, robots.txt) is in ``session_fetch``; what it hands the store, in ``session_save``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 import time
 from dataclasses import dataclass, replace
@@ -18,24 +18,19 @@ from urllib.parse import urlsplit
 
 from archive.db import parse_iso
 from archive.errors import StoreError
-from archive.models import FetchInfo, Snapshot
+from archive.models import FetchInfo
 from archive.store import PageState
 
-from . import robots
-from .errors import BlockedError, ExtractError, FetchError, PalimpsestError
+from .errors import ExtractError, FetchError, PalimpsestError
 from .fetch import Fetcher
 from .fetch_shard import ShardedFetcher
-from .models import Extracted, FetchResult, Target
+from .models import FetchResult, Target
 from .politeness import HostGate
-from .quality import check_extraction, word_count
 from .schedule import error_backoff, next_check_at, should_report
+from .session_fetch import PoliteFetching
+from .session_save import drop_lines, fetch_info, store_page
 from .store_writer import StoreWriter
-from .urls import canonical_url, choose_identity
-from .workers import ExtractorPool, content_of
-
-# Failures worth another attempt inside the same run; others wait for the schedule.
-_TRANSIENT = {"connect", "protocol", "http_status"}
-_ROBOTS_MAX_BYTES = robots.MAX_ROBOTS_BYTES
+from .workers import ExtractorPool
 
 
 @dataclass(frozen=True)
@@ -51,7 +46,7 @@ class PageOutcome:
     first_version: bool = False
 
 
-class Session:
+class Session(PoliteFetching):
     """Resources for one command: the fetcher, the extraction pool and the store writer."""
 
     def __init__(self, engine, *, shard: bool = False) -> None:
@@ -137,7 +132,7 @@ class Session:
                             last_body_sha256=page.baseline_sha256,
                             last_wire_sha256=self.wire_hashes.get(page.id))
             result = await self.fetch_with_retries(target)
-            info = _fetch_info(result, started_at, time.monotonic() - clock)
+            info = fetch_info(result, started_at, time.monotonic() - clock)
             if result.not_modified or (
                 page.baseline_sha256 is not None and result.body_sha256 == page.baseline_sha256
             ):
@@ -153,7 +148,7 @@ class Session:
             return await self._extract_and_save(page, result, info)
         except (FetchError, ExtractError) as exc:
             info = (
-                _fetch_info(result, started_at, time.monotonic() - clock)
+                fetch_info(result, started_at, time.monotonic() - clock)
                 if result is not None
                 else FetchInfo(started_at=started_at, duration=time.monotonic() - clock,
                                status=getattr(exc, "status", None),
@@ -178,7 +173,7 @@ class Session:
             )
         hashes = prepared.hashes if prepared else None
         if rules and rules.ignore_lines:
-            extracted = _drop_lines(extracted, rules.ignore_lines)
+            extracted = drop_lines(extracted, rules.ignore_lines)
             hashes = None  # the worker hashed the lines that are now dropped
         if page.latest_version:
             # Imported here: it brings in trafilatura, which a run of unchanged pages never
@@ -191,7 +186,7 @@ class Session:
         if_changed = self._next_check(page, changed=True, published=extracted.published)
         # One hop to the writer thread for the whole store side, not one per call.
         key, saved = await self.writer.run(
-            _store, url, extracted, result, info, if_same=if_same, if_changed=if_changed,
+            store_page, url, extracted, result, info, if_same=if_same, if_changed=if_changed,
             packed=prepared.packed if prepared else None, hashes=hashes,
             encoding=prepared.encoding if prepared else None,
         )
@@ -236,78 +231,6 @@ class Session:
             settings=self.config.schedule, rng=self.engine.rng,
         )
 
-    # -- fetching -------------------------------------------------------------------------
-
-    async def fetch_with_retries(self, target: Target) -> FetchResult:
-        settings = self.config.fetch
-        for attempt in range(settings.retries + 1):
-            try:
-                async with self.gate.slot(target.url):
-                    return await self.fetcher.fetch(target)
-            except FetchError as exc:
-                last = attempt >= settings.retries
-                if exc.kind == "retry_later":
-                    wait = exc.retry_after
-                    if last or wait is None or wait > settings.retry_after_cap:
-                        raise  # deferred: the schedule honours retry_after
-                    # The whole host asked us to slow down, not just this page.
-                    self.gate.pause(target.url, wait)
-                elif exc.kind in _TRANSIENT and not last and _worth_retrying(exc):
-                    await asyncio.sleep(min(8.0, 2**attempt) * (0.5 + self.engine.rng.random()))
-                else:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def ensure_allowed(self, url: str) -> None:
-        """Raise BlockedError(kind="robots") when robots.txt forbids ``url``."""
-        if not self.config.fetch.obey_robots:
-            return
-        rules = await self._robots_for(HostGate.host_of(url))
-        if not robots.allowed(rules, url, self.config.fetch.user_agent):
-            failure = self.engine._robots_failures.get(HostGate.host_of(url))
-            if failure is not None and rules.status is None:
-                # The host did not answer at all: say that, with the fetch's own kind.
-                raise FetchError(
-                    f"robots.txt could not be read ({failure}); not crawling until it can be",
-                    kind=failure.kind, url=url,
-                )
-            if rules.mode == "disallow_all" and rules.status is not None and rules.status >= 500:
-                raise BlockedError(
-                    f"robots.txt answered {rules.status}; RFC 9309 says not to crawl until it"
-                    " can be read", kind="robots", url=url,
-                )
-            raise BlockedError("disallowed by robots.txt", kind="robots", url=url)
-
-    async def _robots_for(self, host: str) -> robots.RobotsRules:
-        cache, locks = self.engine._robots, self.engine._robots_locks
-        lock = locks.setdefault(host, asyncio.Lock())
-        async with lock:
-            if host in cache:
-                rules = cache[host]
-            else:
-                url = host + "/robots.txt"
-                status, body = None, None
-                try:
-                    async with self.gate.slot(url):
-                        fetched = await self.fetcher.fetch_bytes(
-                            url, accept="text/plain,*/*;q=0.1", max_bytes=_ROBOTS_MAX_BYTES
-                        )
-                    status, body = fetched.status, fetched.body
-                except BlockedError:
-                    raise  # the host itself is refused (private address): not a robots question
-                except FetchError as exc:
-                    # too_large still had a 2xx: RFC 9309 says parse what fits; we have none of
-                    # it, so treat it like 4xx rather than blocking a whole site.
-                    status = 404 if exc.kind in ("too_large", "content_type") else exc.status
-                    if status is None:
-                        self.engine._robots_failures[host] = exc
-                rules = cache[host] = robots.rules_from_response(status, body)
-        delay = robots.crawl_delay(rules, self.config.fetch.user_agent,
-                                   cap=self.config.fetch.crawl_delay_cap)
-        if delay:
-            self.gate.set_delay(host, delay)  # each session has its own gate
-        return rules
-
 
 async def wait_all(tasks: list[asyncio.Task], stop: asyncio.Event,
                    deadline: float | None) -> bool:
@@ -349,72 +272,13 @@ async def wait_all(tasks: list[asyncio.Task], stop: asyncio.Event,
     return bool(failures)  # the caller re-raises a failure; it is not a stop
 
 
-def _worth_retrying(exc: FetchError) -> bool:
-    if exc.kind == "http_status":
-        return exc.status is not None and exc.status >= 500
-    return True
-
-
-def _fetch_info(result: FetchResult, started_at: datetime, duration: float) -> FetchInfo:
-    return FetchInfo(
-        started_at=started_at, duration=duration, status=result.status,
-        final_url=result.final_url, etag=result.etag, last_modified=result.last_modified,
-        body_sha256=result.body_sha256,
-    )
-
-
-def _store(archive, url: str, extracted: Extracted, result: FetchResult, info: FetchInfo, *,
-           if_same, if_changed, packed, hashes, encoding=None):
-    """The store side of a successful extraction; runs on the writer thread."""
-    previous = archive.latest_text(url)
-    check_extraction(extracted, requested_url=url,
-                     previous_words=word_count(previous) if previous else None)
-    key = archive.rekey(url, choose_identity(url, result.final_url, extracted.canonical_url))
-    for alias in {*map(_safe_canonical, (url, *result.redirects, result.final_url))} - {key}:
-        archive.add_alias(alias, key)
-    saved = archive.save(
-        _snapshot(key, extracted, result, info, encoding), next_check_at=if_same,
-        next_check_if_changed=if_changed, packed=packed, raw_sha256=result.body_sha256,
-        hashes=hashes, wire_sha256=result.wire_sha256,
-    )
-    return key, saved
-
-
 def _prepares(pool) -> bool:
     """The worker fast path, unless a subclass replaced ``extract`` (it must see every page)."""
     return isinstance(pool, ExtractorPool) and type(pool).extract is ExtractorPool.extract
 
 
-def _snapshot(key: str, ex: Extracted, result: FetchResult, info: FetchInfo,
-              encoding: str | None = None) -> Snapshot:
-    return Snapshot(
-        url=key, content=content_of(ex), fetch=info, raw_html=result.body, markdown=ex.markdown,
-        sitename=ex.sitename, language=ex.language, section=ex.section, tags=ex.tags,
-        extractor=ex.extractor, extractor_version=ex.extractor_version,
-        encoding=encoding or result.encoding,  # the worker's, or decoded here (no worker)
-    )
-
-
-def _drop_lines(extracted: Extracted, patterns: tuple[str, ...]) -> Extracted:
-    compiled = [re.compile(p) for p in patterns]
-
-    def keep(line: str) -> bool:
-        return not any(p.search(line) for p in compiled)
-
-    text = "\n".join(line for line in extracted.text.split("\n") if keep(line))
-    markdown = "\n".join(line for line in extracted.markdown.split("\n") if keep(line))
-    return replace(extracted, text=text, markdown=markdown)
-
-
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
-
-
-def _safe_canonical(url: str) -> str:
-    try:
-        return canonical_url(url)
-    except Exception:  # an odd redirect hop is not worth failing a saved page for
-        return url
 
 
 def _parse_published(value: str | None) -> datetime | None:
