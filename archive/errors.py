@@ -6,7 +6,7 @@
     ├── StoreFull          the disk (or the page limit) is full; the transaction was rolled back
     └── NotFound           the page or version asked for does not exist
 
-sqlite3 exceptions are translated here, at the boundary, so callers see only these.
+sqlite3 exceptions are translated at the boundary (archive/sqlerrors.py), so callers see only these.
 """
 
 from __future__ import annotations
