@@ -21,6 +21,7 @@ _TEXT_OF = etree.XPath("string()")
 _MAX_HEADINGS = 200  # looked at per page: a hostile page with thousands costs nothing
 _MAX_HEADING_CHARS = 200  # longer is a paragraph styled as a heading, which the body keeps or not
 _KEY_CHARS = 120  # a paragraph is known by the start of its text
+_KEY_SOURCE_CHARS = 4 * _KEY_CHARS
 _MAX_BLOCK_CHARS = 200  # text in a non-paragraph sibling beyond which the heading is not placed
 _HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 
@@ -79,4 +80,10 @@ def _paragraph_sibling(heading: etree._Element, direction: str) -> etree._Elemen
 
 
 def _key(text: str) -> str:
+    # A long paragraph is keyed by folding only its start. Folding keeps the order of what it
+    # keeps, so once the cut start still folds to _KEY_CHARS, the whole text's key begins alike.
+    if len(text) > _KEY_SOURCE_CHARS:
+        key = fold(" ".join(text[:_KEY_SOURCE_CHARS].split()))
+        if len(key) >= _KEY_CHARS:
+            return key[:_KEY_CHARS]
     return fold(" ".join(text.split()))[:_KEY_CHARS]

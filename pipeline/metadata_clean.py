@@ -38,12 +38,18 @@ def clean_text(value: object, *, limit: int = MAX_FIELD, keep_soft_hyphens: bool
     return value
 
 
+_SINGLE_QUOTES = re.compile(r"[\u2018\u2019\u201a\u201b\u2032`\u00b4]")
+_DOUBLE_QUOTES = re.compile(r"[\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033]")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
+
+
 def fold(value: str) -> str:
     """Comparison key: case-folded, quotes and dashes unified, punctuation at the ends dropped."""
-    value = value.translate(_INVISIBLE_SHY).casefold()
-    value = re.sub(r"[\u2018\u2019\u201a\u201b\u2032`´]", "'", value)
-    value = re.sub(r"[\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033]", '"', value)
-    value = re.sub(r"[\u2010-\u2015\u2212]", "-", value)
+    if value.isascii():  # most keys (~130 a page): no invisible, dash or curly quote to map
+        value = value.lower().replace("`", "'")
+    else:
+        value = value.translate(_INVISIBLE_SHY).casefold()
+        value = _DASHES.sub("-", _DOUBLE_QUOTES.sub('"', _SINGLE_QUOTES.sub("'", value)))
     return _SPACES.sub(" ", value).strip(" .:;,!?\"'-")
 
 

@@ -77,3 +77,46 @@ def test_many_hostile_headings_are_bounded():
     etree.SubElement(body, "p").text = "One."
     etree.SubElement(body, "p").text = "Two."
     assert restore_headings(source, body) == 0
+
+
+# --- the comparison keys, against plain reference definitions ---------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pipeline.extract_headings import _KEY_CHARS, _key  # noqa: E402
+from pipeline.metadata_clean import fold  # noqa: E402
+
+# Letters that case-fold to more than one, quotes, dashes, soft hyphens, zero-width and
+# other spaces: everything fold treats specially, mixed with plain text.
+_ALPHABET = st.sampled_from(list("aZß.,:;!?'\"- \t\n\u00a0\u00ad\u200b\u2018\u2019\u201a\u201b\u2032\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
+                                     "\u2010\u2011\u2012\u2013\u2014\u2015\u2212`\u00b4İﬁ"))
+
+
+def reference_fold(value: str) -> str:
+    """fold as first written: one regular expression per group of marks."""
+    from pipeline.metadata_clean import _INVISIBLE_SHY, _SPACES
+
+    value = value.translate(_INVISIBLE_SHY).casefold()
+    value = re.sub(r"[\u2018\u2019\u201a\u201b\u2032`´]", "'", value)
+    value = re.sub(r"[\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033]", '"', value)
+    value = re.sub(r"[\u2010-\u2015\u2212]", "-", value)
+    return _SPACES.sub(" ", value).strip(" .:;,!?\"'-")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=60))
+def test_fold_matches_its_reference(text):
+    assert fold(text) == reference_fold(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, min_size=400, max_size=900))
+def test_a_long_paragraph_keys_like_its_whole_text(text):
+    assert _key(text) == fold(" ".join(text.split()))[:_KEY_CHARS]
+
+
+def test_a_long_paragraph_of_punctuation_still_gets_the_key_of_its_words():
+    text = "." * 700 + " The council met on Monday " * 10
+    assert _key(text) == fold(" ".join(text.split()))[:_KEY_CHARS]
+    assert _key(text).startswith("the council met")
