@@ -3,7 +3,8 @@
 One run, side by side, over a loopback site (bench/loopback.py: 50 hosts, N distinct URLs):
 
 1. limit: bare ``trafilatura.extract(html, url=..., with_metadata=True)`` of the served HTML
-   from memory in a process pool as wide as the machine;
+   from memory in a process pool as wide as the machine, before and after 2 (this machine's
+   speed drifts over minutes; the ratio uses the mean of the two);
 2. palimpsest ``archive add`` over every URL into an empty database (a real subprocess: wall
    time, CPU of the whole process tree from wait4, peak RSS summed over the tree from /proc);
 3. ``trafilatura -i urls.txt --parallel 16 --with-metadata`` with SLEEP_TIME = 0;
@@ -149,6 +150,22 @@ def measure_limit(site: LoopbackSite, n: int, workers: int) -> tuple[float, floa
     return seconds, cpu, ok, foreign
 
 
+def limit_figures(site: LoopbackSite, n: int, workers: int) -> dict:
+    seconds, cpu, ok, foreign = measure_limit(site, n, workers)
+    print(f"limit: {n / seconds:.1f} pages/s", file=sys.stderr)
+    return {"seconds": seconds, "rate": n / seconds, "cpu_per_page": cpu / n, "extracted": ok,
+            "other_load": foreign / seconds}
+
+
+def bracketed(before: dict, after: dict, n: int) -> dict:
+    """The two limit runs as one: mean wall time and mean CPU per page."""
+    seconds = (before["seconds"] + after["seconds"]) / 2
+    return {"seconds": seconds, "rate": n / seconds,
+            "cpu_per_page": (before["cpu_per_page"] + after["cpu_per_page"]) / 2,
+            "extracted": min(before["extracted"], after["extracted"]),
+            "other_load": (before["other_load"] + after["other_load"]) / 2}
+
+
 # --- 2-4. palimpsest and trafilatura's CLI ----------------------------------------------------
 
 
@@ -236,16 +253,17 @@ def run(n: int, *, parallel: int = 16, keep: Path | None = None,
             server_cpu0 = _proc_cpu(site.pid)
 
             if "limit" in phases:
-                seconds, cpu, ok, foreign = measure_limit(site, n, workers)
-                figures["limit"] = {"seconds": seconds, "rate": n / seconds,
-                                    "cpu_per_page": cpu / n, "extracted": ok,
-                                    "other_load": foreign / seconds}
-                print(f"limit: {n / seconds:.1f} pages/s", file=sys.stderr)
+                figures["limit_before"] = limit_figures(site, n, workers)
 
             config = write_config(workdir)
             m = run_measured(archive_cmd(config, "add", "--json", *site.urls), cwd=workdir)
             counts = outcome_counts(m.stdout)
             figures["first"] = _figures(m, n, counts, _proc_cpu(site.pid) - server_cpu0)
+            if "limit" in phases:
+                # This machine's speed drifts by tens of percent over minutes: the limit is
+                # measured on both sides of the first captures and compared as their mean.
+                figures["limit_after"] = limit_figures(site, n, workers)
+                figures["limit"] = bracketed(figures["limit_before"], figures["limit_after"], n)
             size, parts = db_bytes(workdir / "archive.db")
             figures["db_first"] = {"bytes": size, "parts": parts, **db_counts(workdir / "archive.db")}
             print(f"first captures: {n / m.seconds:.1f} pages/s {counts}", file=sys.stderr)
@@ -351,9 +369,11 @@ def render(f: dict) -> str:
         "|---|---:|---:|---:|---:|---|",
     ]
     if "limit" in f:
-        lim = f["limit"]
-        lines.append(row(f"1. limit: `trafilatura.extract(with_metadata=True)` from memory,"
-                         f" {f['workers']} processes", lim, f"{lim['extracted']} extracted"))
+        for key, when in (("limit_before", "before"), ("limit_after", "after")):
+            lim = f[key]
+            lines.append(row(f"1. limit: `trafilatura.extract(with_metadata=True)` from memory,"
+                             f" {f['workers']} processes, {when} row 2", lim,
+                             f"{lim['extracted']} extracted"))
     lines.append(row("2. palimpsest `archive add` (first captures, empty db)", f["first"],
                      _counts(f["first"]["counts"])))
     if "cli" in f:
@@ -376,7 +396,9 @@ def render(f: dict) -> str:
         "|---|---:|---|",
     ]
     if "limit_ratio" in r:
-        lines.append(f"| first captures ≥ 0.85 × limit (pages/s) | {r['limit_ratio']:.2f} |"
+        each = sorted(f["first"]["rate"] / f[key]["rate"] for key in ("limit_before", "limit_after"))
+        lines.append(f"| first captures ≥ 0.85 × limit (pages/s; mean of the two limit runs) |"
+                     f" {r['limit_ratio']:.2f} ({each[0]:.2f} and {each[1]:.2f} against each) |"
                      f" {ok(r['limit_ratio'] >= 0.85)} |")
         lines.append(f"| same, by CPU per page (limit CPU / palimpsest tree CPU) |"
                      f" {r['limit_cpu_ratio']:.2f} | {ok(r['limit_cpu_ratio'] >= 0.85)} |")
