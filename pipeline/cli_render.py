@@ -178,7 +178,8 @@ def reextract_line(result, *, every: bool, latest: int | None, extractor: str) -
     """`archive reextract`'s line for one page; None for a page `--all` passes over quietly."""
     if result.updated or result.failed:
         same = f", {result.identical} now identical to the previous" if result.identical else ""
-        return f"{result.url}: {result.updated} versions re-extracted{same}"
+        noun = "version" if result.updated == 1 else "versions"
+        return f"{result.url}: {result.updated} {noun} re-extracted{same}"
     if every:
         return None  # --all over a big archive: only pages where something happened
     if latest:

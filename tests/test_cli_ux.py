@@ -276,7 +276,7 @@ def test_reextract_says_why_nothing_was_done(cli, httpserver):
     code, out, _ = cli("reextract", "--all")
     assert code == 0 and out.startswith("1 pages already up to date")
     code, out, _ = cli("reextract", url, "--force")
-    assert code == 0 and out.strip() == f"{url}: 1 versions re-extracted"
+    assert code == 0 and out.strip() == f"{url}: 1 version re-extracted"
     assert one_error_line(cli("reextract")[2]) == "archive: reextract: give URLs or --all"
     code, _, err = cli("reextract", url, "--all")
     assert code == 2 and one_error_line(err) == "archive: reextract: give URLs or --all, not both"
