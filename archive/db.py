@@ -80,7 +80,9 @@ def connect(path: Path, *, write: bool, busy_timeout: float = 60.0) -> sqlite_ut
             )
         conn.archive_path = str(path)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        db = sqlite_utils.Database(conn)
+        # No sqlite-utils plugins: one installed for another tool must not change the archive's
+        # connection, and finding them scans every installed package (~25 ms a command).
+        db = sqlite_utils.Database(conn, execute_plugins=False)
         if write:
             _check_integrity(db, path)
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
