@@ -16,6 +16,7 @@ import trafilatura
 from htmldate import find_date
 from lxml import etree
 from lxml import html as lxml_html
+from trafilatura.external import SANITIZED_XPATH
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 from trafilatura.xml import xmltotxt
 
@@ -69,11 +70,9 @@ _PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
 # pages readability only ever won against own bodies of 894 characters or fewer.
 CONFIDENT_CHARS = 2000
 _PARAGRAPH_TEXT = etree.XPath("boolean(.//p//text())")
-# What trafilatura's comparison calls an unclean body (then justext gets a say).
-_FURNITURE = etree.XPath(
-    ".//aside|.//audio|.//button|.//fencedframe|.//fieldset|.//figure|.//footer|.//iframe|.//input"
-    "|.//label|.//link|.//nav|.//noindex|.//noscript|.//object|.//option|.//select|.//source|.//svg|.//time"
-)
+# What trafilatura's comparison calls an unclean body (then justext gets a say): its own
+# expression, so the two cannot drift apart.
+_FURNITURE = etree.XPath(SANITIZED_XPATH)
 
 _INDENT = re.compile(r"^[ \t]+")
 _SOURCE_NEWLINE = re.compile(r"[ \t]*\n\s*")
