@@ -38,8 +38,6 @@ from bench.report import ROOT, write_section
 from bench.throughput_report import render
 
 DEFAULT_PAGES = 1232  # four copies of the 308 corpus pages
-TARGETS = {"limit_ratio": 0.85, "cli_ratio": 1.5, "recheck_ratio": 20.0, "rss_mb": 600.0,
-           "db_ratio": 0.35, "bytes_per_check": 300.0}
 _BIN = Path(sys.executable).parent
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICK = os.sysconf("SC_CLK_TCK")
