@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
                 continue
             raise
         print(f"== bench {name}", file=sys.stderr)
-        # A benchmark with an argument parser takes the flags; changes reads --full from sys.argv.
+        # Every benchmark but extraction (which has no flags) takes them.
         if "argv" in inspect.signature(module.main).parameters:
             module.main(flags)
         else:

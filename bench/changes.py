@@ -368,8 +368,9 @@ def render(results: list[Result], stats: dict, *, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    full = "--full" in sys.argv or os.environ.get("BENCH_FULL", "") not in ("", "0")
+def main(argv: list[str] | None = None) -> None:
+    flags = sys.argv[1:] if argv is None else argv
+    full = "--full" in flags or os.environ.get("BENCH_FULL", "") not in ("", "0")
     per_corpus = None if full else int(os.environ.get("BENCH_PAGES", "30"))
     pages = load_pages(per_corpus)
     with tempfile.TemporaryDirectory(prefix="bench-changes-") as tmp:
