@@ -27,7 +27,7 @@ def fetch_info(result: FetchResult, started_at: datetime, duration: float) -> Fe
 
 
 def store_page(archive, url: str, extracted: Extracted, result: FetchResult, info: FetchInfo, *,
-           if_same, if_changed, packed, hashes, encoding=None):
+               if_same, if_changed, packed, hashes, encoding=None):
     """The store side of a successful extraction; runs on the writer thread."""
     previous = archive.latest_text(url)
     check_extraction(extracted, requested_url=url,
