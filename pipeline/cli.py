@@ -8,6 +8,7 @@ failed; 2 usage or configuration error.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 
@@ -355,6 +356,10 @@ def feeds_remove(ctx, url) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: translate every expected error into one line and an exit code."""
+    if argv is None:  # the process's own command, not a caller in a longer-lived process
+        # The modules loaded so far live until exit: the collector need not walk their
+        # objects in every full collection and again at exit (~5% of a quick re-check run).
+        gc.freeze()
     try:
         # Without standalone mode click returns ctx.exit()'s code instead of exiting.
         code = cli.main(args=argv, prog_name="archive", standalone_mode=False)
