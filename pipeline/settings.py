@@ -20,7 +20,7 @@ class FetchSettings:
     retries: int = 2  # extra attempts after a transient failure
     retry_after_cap: float = 60.0  # longest Retry-After we wait for inside a run
     allow_private_networks: bool = False
-    concurrency: int = 16  # requests in flight, all hosts
+    concurrency: int = 32  # requests in flight, all hosts
     per_host_concurrency: int = 1
     per_host_delay: float = 1.0  # seconds between requests to one host
     obey_robots: bool = True
