@@ -14,7 +14,8 @@ the socket closes. If the child is gone, its hosts are fetched here again.
 
 The child pays only on a free core: on a busy machine it competes with the parent for the
 same one and adds its own overhead (pickling, the socket, a second event loop), so the
-engine hands it hosts only when ``spare_core`` saw one idle since the fork.
+engine hands it hosts only when ``spare_core`` saw one that no other process used since
+the fork.
 """
 
 from __future__ import annotations
@@ -44,16 +45,19 @@ __all__ = ["REMOTE_SHARE", "ShardedFetcher", "split_hosts"]
 REMOTE_SHARE = 0.75  # of the pages: the parent also runs robots, the schedule and the store side
 _HEADER = struct.Struct("!I")
 _GRACE = 10.0  # seconds past the fetch deadline before a silent child is given up on
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _cpu_ticks() -> tuple[int, int] | None:
-    """(idle, total) clock ticks of the whole machine so far, or None off Linux."""
+def _cpu_ticks() -> tuple[int, int, float] | None:
+    """(idle, total) clock ticks of the whole machine so far and this process's own CPU in
+    ticks, or None off Linux."""
     try:
         with open("/proc/stat", "rb") as handle:
             values = [int(v) for v in handle.readline().split()[1:9]]
-        return values[3] + values[4], sum(values)  # idle + iowait
     except (OSError, ValueError, IndexError):
         return None
+    own = os.times()
+    return values[3] + values[4], sum(values), (own.user + own.system) * _TICKS  # idle + iowait
 
 
 class _ChannelLost(Exception):
@@ -215,7 +219,8 @@ class ShardedFetcher:
         return self._process.pid if self._process is not None else None
 
     async def spare_core(self, *, at_least: float = 0.5, window: float = 0.05) -> bool:
-        """Whether the machine had ``at_least`` a core idle since the fork (/proc/stat).
+        """Whether ``at_least`` a core went unused by other processes since the fork
+        (/proc/stat, less this process's own CPU: the run may go on meanwhile).
 
         The child only pays on a free core: on a busy machine it competes with this process
         for the same one and adds its own overhead. Waits until ``window`` seconds have
@@ -228,9 +233,10 @@ class ShardedFetcher:
             if now is None:
                 return True
             idle, total = now[0] - self._ticks[0], now[1] - self._ticks[1]
+            own = now[2] - self._ticks[2]
             cores = os.cpu_count() or 1
-            if total >= window * cores * os.sysconf("SC_CLK_TCK"):
-                return idle / total * cores >= at_least
+            if total >= window * cores * _TICKS:
+                return min(total, idle + own) / total * cores >= at_least
             await asyncio.sleep(window / 2)
 
     def assign(self, hosts: Iterable[str]) -> None:

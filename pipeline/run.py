@@ -103,6 +103,7 @@ class Engine:
         self._robots: dict = {}  # host -> RobotsRules, for the life of this engine (one run)
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._robots_failures: dict[str, FetchError] = {}  # host -> why robots.txt was unreachable
+        self._robots_stored: asyncio.Future | None = None  # origin -> (status, body) from the archive
         self._stopped = False
         self._session: Session | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -185,13 +186,15 @@ class Engine:
         if any(page.baseline_sha256 for page in pages):  # re-checks: one query for all
             session.wire_hashes = await session.writer.call(
                 "wire_hashes", [page.id for page in pages if page.baseline_sha256])
+        routing: asyncio.Future | None = None
         if isinstance(session.fetcher, ShardedFetcher):
             hosts = split_hosts(page.url for page in pages)
-            if (len(pages) >= self._shard_min_pages and hosts
-                    and (self._shard or await session.fetcher.spare_core())):
-                session.fetcher.assign(hosts)
-            else:
+            if len(pages) < self._shard_min_pages or not hosts:
                 session.fetcher.release()  # not worth a second process
+            elif self._shard:
+                session.fetcher.assign(hosts)
+            else:  # decided while the run starts here (robots.txt first)
+                routing = asyncio.ensure_future(_assign_if_spare(session.fetcher, hosts))
         self.progress.start(len(pages))
         outcomes: list[PageOutcome] = []
         # Pages in progress (fetched bodies waiting for extraction are held in memory).
@@ -206,7 +209,11 @@ class Engine:
             self.progress.advance(outcome)
 
         tasks = [asyncio.create_task(one(page)) for page in _interleave_hosts(pages)]
-        stopped = not await wait_all(tasks, session.stop_event, deadline)
+        try:
+            stopped = not await wait_all(tasks, session.stop_event, deadline)
+        finally:
+            if routing is not None:
+                routing.cancel()
         if stopped:
             session.kill_workers = True
         for task in tasks:
@@ -220,6 +227,15 @@ class Engine:
             not_started=len(pages) - len(outcomes),
             shard_fetches=getattr(session.fetcher, "remote_fetches", 0),
         )
+
+
+async def _assign_if_spare(fetcher: ShardedFetcher, hosts: set[str]) -> None:
+    """Give ``hosts`` to the second fetching process if a core is free for it. Their pages
+    fetched before the answer are fetched in this process, like those of any other host."""
+    if await fetcher.spare_core():
+        fetcher.assign(hosts)
+    else:
+        fetcher.release()
 
 
 def _interleave_hosts(pages: list[PageState]) -> list[PageState]:
