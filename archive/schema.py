@@ -127,6 +127,12 @@ CREATE TABLE IF NOT EXISTS feeds (
     last_error TEXT,
     links_found INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS robots (
+    origin TEXT PRIMARY KEY,     -- scheme://host[:port]
+    fetched_at TEXT NOT NULL,
+    status INTEGER NOT NULL,     -- 2xx or 4xx: answers that settle the rules
+    body BLOB
+);
 CREATE VIEW IF NOT EXISTS version_detail AS
     SELECT pages.url, versions.number, versions.captured_at, versions.title,
            versions.changed, versions.flags, versions.words_added, versions.words_removed
@@ -154,7 +160,7 @@ def migrate(db: sqlite_utils.Database) -> None:
     """Create the tables, or add what an older file lacks. The caller holds the write
     transaction (``db.connect`` opens one for it), so a half-done migration never commits."""
     current = _check_version(db, "archive") if "meta" in db.table_names() else 0
-    if current < SCHEMA_VERSION or _lacks_added_columns(db):
+    if current < SCHEMA_VERSION or _lacks_added_columns(db) or _lacks_added_tables(db):
         for statement in _statements(SCHEMA):
             db.conn.execute(statement)
         # CREATE TABLE IF NOT EXISTS leaves an older table as it was: add what it lacks.
@@ -172,6 +178,13 @@ def _lacks_added_columns(db: sqlite_utils.Database) -> bool:
     present = {(t, row[1]) for t in tables for row in db.conn.execute(f"PRAGMA table_info({t})")}
     return any((table, column) not in present for table, column, _ in _ADDED_COLUMNS)
 
+
+def _lacks_added_tables(db: sqlite_utils.Database) -> bool:
+    return not set(_ADDED_TABLES) <= set(db.table_names())
+
+
+# Tables added within schema 2; an older reader never looks at them.
+_ADDED_TABLES = ("robots",)  # robots.txt answers kept between runs
 
 # Columns added after schema 1, for archives created before them.
 _ADDED_COLUMNS = (  # schema 2

@@ -1,6 +1,7 @@
 """The versioned store: record every check, write a version only on real change.
 
-Archive gets page tracking from tracking.py and its queries from reading.py."""
+Archive gets page tracking from tracking.py, its robots.txt memory from robots_memory.py
+and its queries from reading.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .reading import ArchiveReader
 from .reextraction import rechain as rechain_versions
 from .reextraction import replace_fields
 from .rows import PageState, content_of, page_head, require_page, version_row
+from .robots_memory import RobotsMemory
 from .tracking import PageTracking
 from .normalize import (
     changed_fields,
@@ -37,7 +39,7 @@ class FailureResult:
 
 
 
-class Archive(PageTracking, ArchiveReader):
+class Archive(PageTracking, RobotsMemory, ArchiveReader):
     """One archive file. Every write is one short BEGIN IMMEDIATE transaction."""
 
     def __init__(self, path: str | Path, *, write: bool = True, busy_timeout: float = 60.0):

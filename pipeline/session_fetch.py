@@ -7,6 +7,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+
+from archive.robots_memory import settles_rules
 
 from . import robots
 from .errors import BlockedError, FetchError
@@ -67,6 +70,8 @@ class PoliteFetching:
         async with lock:
             if host in cache:
                 rules = cache[host]
+            elif (stored := (await self._stored_robots()).get(host)) is not None:
+                rules = cache[host] = robots.rules_from_response(*stored)
             else:
                 url = host + "/robots.txt"
                 status, body = None, None
@@ -85,11 +90,27 @@ class PoliteFetching:
                     if status is None:
                         self.engine._robots_failures[host] = exc
                 rules = cache[host] = robots.rules_from_response(status, body)
+                if settles_rules(status) and self.config.fetch.robots_max_age:
+                    # 5xx and unreachable are asked for again next run (RFC 9309: not final).
+                    await self.writer.call("remember_robots", host, status, body, self.now())
         delay = robots.crawl_delay(rules, self.config.fetch.user_agent,
                                    cap=self.config.fetch.crawl_delay_cap)
         if delay:
             self.gate.set_delay(host, delay)  # each session has its own gate
         return rules
+
+
+    async def _stored_robots(self) -> dict:
+        """origin -> (status, body) of robots.txt answers the archive holds that are younger
+        than ``robots_max_age``, read once per run."""
+        max_age = self.config.fetch.robots_max_age
+        if not max_age:
+            return {}
+        if self.engine._robots_stored is None:
+            since = self.now() - timedelta(seconds=max_age)
+            self.engine._robots_stored = asyncio.ensure_future(
+                self.writer.call("robots_since", since))
+        return await asyncio.shield(self.engine._robots_stored)
 
 
 def _worth_retrying(exc: FetchError) -> bool:

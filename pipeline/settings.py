@@ -24,6 +24,7 @@ class FetchSettings:
     per_host_concurrency: int = 1
     per_host_delay: float = 1.0  # seconds between requests to one host
     obey_robots: bool = True
+    robots_max_age: float = 3600.0  # seconds a stored robots.txt is used by later runs; 0: ask each run
     crawl_delay_cap: float = 60.0
 
 

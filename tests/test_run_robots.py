@@ -1,10 +1,13 @@
 """robots.txt in a run (RFC 9309): disallow obeyed, 404 allows, 5xx or unreachable
-disallows, one robots.txt request per host per run."""
+disallows, one robots.txt request per host per run, and 2xx/4xx answers kept between runs
+for ``robots_max_age``."""
 
 from __future__ import annotations
 
 import json
 import socket
+import sqlite3
+from datetime import datetime, timedelta
 
 from archive.store import Archive
 from pipeline.cli import main
@@ -54,7 +57,55 @@ def test_robots_rules_per_host(site, tmp_path, capsys):
     assert run_json(config, capsys)["checked"] == 0  # nothing due: robots.txt not needed
     assert [len(site.hits(h, "/robots.txt")) for h in range(3)] == [1, 1, 1]
     assert main(["--config", str(config), "run", "--all"]) == 0
-    assert [len(site.hits(h, "/robots.txt")) for h in range(3)] == [2, 2, 2]  # a new run asks again
+    # The 200 and the 404 are kept for robots_max_age and still obeyed; the 503 is not final,
+    # so the next run asks again.
+    assert [len(site.hits(h, "/robots.txt")) for h in range(3)] == [1, 1, 2]
+    assert site.hits(0, "/private/a") == [] and len(site.hits(0, "/public/a")) == 2
+    assert last_error(tmp_path, private) == "robots"
+
+
+def age_kept_robots(tmp_path, seconds: float) -> None:
+    """Move every kept robots.txt answer ``seconds`` into the past, in the archive file."""
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        rows = conn.execute("SELECT origin, fetched_at FROM robots").fetchall()
+        for origin, fetched_at in rows:
+            moment = datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
+            older = (moment - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            conn.execute("UPDATE robots SET fetched_at = ? WHERE origin = ?", (older, origin))
+
+
+def test_a_kept_robots_txt_is_asked_for_again_once_older_than_max_age(site, tmp_path, capsys):
+    rules = {"text": "User-agent: *\nDisallow: /hidden/\n"}
+    site.route(0, "/robots.txt", lambda headers: Reply(200, rules["text"],
+                                                       {"Content-Type": "text/plain"}))
+    site.route(0, "/open/a", Reply(200, article_html("Open page")))
+    site.route(0, "/hidden/a", Reply(200, article_html("Hidden page")))
+    config = write_config(tmp_path, pages=[site.url(0, "/open/a"), site.url(0, "/hidden/a")],
+                          fetch={"robots_max_age": 600.0})
+    assert run_json(config, capsys)["errors_by_kind"] == {"robots": 1}
+    rules["text"] = "User-agent: *\nDisallow: /open/\n"  # the site changes its rules
+
+    age_kept_robots(tmp_path, 599)  # still within max age: the kept rules hold
+    main(["--config", str(config), "run", "--all"])
+    assert len(site.hits(0, "/robots.txt")) == 1
+    assert len(site.hits(0, "/open/a")) == 2 and site.hits(0, "/hidden/a") == []
+
+    age_kept_robots(tmp_path, 2)  # now past it: asked again, and the new rules apply
+    main(["--config", str(config), "run", "--all"])
+    assert len(site.hits(0, "/robots.txt")) == 2
+    assert len(site.hits(0, "/open/a")) == 2 and len(site.hits(0, "/hidden/a")) == 1
+
+
+def test_robots_max_age_zero_asks_every_run_and_keeps_nothing(site, tmp_path, capsys):
+    site.route(0, "/robots.txt", Reply(200, "User-agent: *\nAllow: /\n",
+                                       {"Content-Type": "text/plain"}))
+    site.route(0, "/a", Reply(200, article_html("Every run asks")))
+    config = write_config(tmp_path, pages=[site.url(0, "/a")], fetch={"robots_max_age": 0})
+    for _ in range(2):
+        assert main(["--config", str(config), "run", "--all"]) == 0
+    assert len(site.hits(0, "/robots.txt")) == 2
+    with sqlite3.connect(tmp_path / "archive.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM robots").fetchone()[0] == 0
 
 
 def test_robots_can_be_switched_off(site, tmp_path, capsys):
