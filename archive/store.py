@@ -13,12 +13,6 @@ from pathlib import Path
 from . import blobs
 from .db import connect, iso, parse_iso, transaction
 from .models import FetchInfo, Reextraction, SaveResult, Snapshot
-from .reading import ArchiveReader
-from .reextraction import rechain as rechain_versions
-from .reextraction import replace_fields
-from .rows import PageState, content_of, page_head, require_page, version_row
-from .robots_memory import RobotsMemory
-from .tracking import PageTracking
 from .normalize import (
     changed_fields,
     content_hash,
@@ -27,7 +21,12 @@ from .normalize import (
     word_stats,
     word_total,
 )
-
+from .reading import ArchiveReader
+from .reextraction import rechain as rechain_versions
+from .reextraction import replace_fields
+from .robots_memory import RobotsMemory
+from .rows import PageState, content_of, page_head, require_page, version_row
+from .tracking import PageTracking
 
 
 @dataclass(frozen=True)

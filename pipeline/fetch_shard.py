@@ -56,8 +56,9 @@ def _cpu_ticks() -> tuple[int, int, float] | None:
             values = [int(v) for v in handle.readline().split()[1:9]]
     except (OSError, ValueError, IndexError):
         return None
+    idle = values[3] + values[4]  # idle + iowait
     own = os.times()
-    return values[3] + values[4], sum(values), (own.user + own.system) * _TICKS  # idle + iowait
+    return idle, sum(values), (own.user + own.system) * _TICKS
 
 
 class _ChannelLost(Exception):

@@ -99,7 +99,6 @@ class PoliteFetching:
             self.gate.set_delay(host, delay)  # each session has its own gate
         return rules
 
-
     async def _stored_robots(self) -> dict:
         """origin -> (status, body) of robots.txt answers the archive holds that are younger
         than ``robots_max_age``, read once per run."""
