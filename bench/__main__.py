@@ -10,7 +10,7 @@ import importlib
 import inspect
 import sys
 
-BENCHES = ("extraction", "changes", "throughput", "scaling")
+BENCHES = ("extraction", "changes", "throughput", "scaling", "profile")
 
 
 def main(argv: list[str]) -> int:
