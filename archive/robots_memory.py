@@ -24,11 +24,16 @@ class RobotsMemory:
     """The writer's robots.txt memory; needs ``self.db``, ``self.conn`` and ``self.path``."""
 
     def remember_robots(self, origin: str, status: int, body: bytes | None,
-                        fetched_at: datetime) -> None:
-        """Keep ``origin``'s robots.txt answer (``scheme://host[:port]``), replacing the last."""
+                        fetched_at: datetime, *, forget_before: datetime | None = None) -> None:
+        """Keep ``origin``'s robots.txt answer (``scheme://host[:port]``), replacing the last.
+
+        Answers fetched before ``forget_before`` (too old to be used again) are deleted in the
+        same transaction, so the table holds only the hosts a recent run asked."""
         if not settles_rules(status):
             raise ValueError(f"only 2xx and 4xx robots.txt answers are kept, not {status}")
         with transaction(self.db, self.path) as conn:
+            if forget_before is not None:
+                conn.execute("DELETE FROM robots WHERE fetched_at < ?", (iso(forget_before),))
             conn.execute(
                 "INSERT OR REPLACE INTO robots (origin, fetched_at, status, body)"
                 " VALUES (?, ?, ?, ?)",

@@ -90,9 +90,11 @@ class PoliteFetching:
                     if status is None:
                         self.engine._robots_failures[host] = exc
                 rules = cache[host] = robots.rules_from_response(status, body)
-                if settles_rules(status) and self.config.fetch.robots_max_age:
+                if settles_rules(status) and (max_age := self.config.fetch.robots_max_age):
                     # 5xx and unreachable are asked for again next run (RFC 9309: not final).
-                    await self.writer.call("remember_robots", host, status, body, self.now())
+                    now = self.now()
+                    await self.writer.call("remember_robots", host, status, body, now,
+                                           forget_before=now - timedelta(seconds=max_age))
         delay = robots.crawl_delay(rules, self.config.fetch.user_agent,
                                    cap=self.config.fetch.crawl_delay_cap)
         if delay:

@@ -25,6 +25,16 @@ def test_answers_younger_than_the_cutoff_come_back_and_a_new_answer_replaces_the
         }
 
 
+def test_answers_too_old_to_use_are_forgotten_when_a_new_one_is_kept(tmp_path):
+    with Archive(tmp_path / "a.db") as archive:
+        archive.remember_robots("https://old.example", 200, b"", NOW - timedelta(days=2))
+        archive.remember_robots("https://recent.example", 404, None, NOW - timedelta(minutes=30))
+        archive.remember_robots("https://new.example", 200, b"", NOW,
+                                forget_before=NOW - timedelta(hours=1))
+        assert set(archive.robots_since(NOW - timedelta(days=30))) == {
+            "https://recent.example", "https://new.example"}
+
+
 @pytest.mark.parametrize("status", [503, 500, 301, 0])
 def test_only_answers_that_settle_the_rules_are_kept(tmp_path, status):
     with Archive(tmp_path / "a.db") as archive:
