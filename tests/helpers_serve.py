@@ -206,6 +206,23 @@ def run_archive(*args: str, timeout: float = 120.0, **kwargs) -> subprocess.Comp
                           **kwargs)
 
 
+def versions_committed(db: Path) -> int:
+    """Versions committed so far, read beside a running writer (as WAL allows); 0 before the
+    file or its schema exists. For tests that act once a run has begun writing."""
+    if not db.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    except sqlite3.OperationalError:
+        return 0
+    try:
+        return conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return 0
+    finally:
+        conn.close()
+
+
 def version_rows(db: Path) -> dict[tuple[str, int], tuple]:
     """Every version row, byte for byte, keyed by (page url, number)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)

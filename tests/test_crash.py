@@ -11,11 +11,9 @@ byte for byte, and each page's versions must run 1..n with no gap or duplicate.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -30,6 +28,7 @@ from helpers_serve import (
     corpus_html,
     run_archive,
     version_rows,
+    versions_committed,
     write_config,
 )
 
@@ -45,17 +44,6 @@ def _start(config: Path, *args: str) -> subprocess.Popen:
     )
 
 
-def _versions(db: Path) -> int:
-    """Versions committed so far (read beside the writer, as WAL allows); 0 before the schema."""
-    if not db.exists():
-        return 0
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
-            return conn.execute("SELECT count(*) FROM versions").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
 def _kill_at_random_moment(proc: subprocess.Popen, db: Path,
                            rng: random.Random) -> tuple[str, bool]:
     """SIGKILL the group: either after a random delay (start-up, schema, tracking) or
@@ -66,9 +54,10 @@ def _kill_at_random_moment(proc: subprocess.Popen, db: Path,
         time.sleep(delay)
         moment = f"after {delay:.2f} s"
     else:
-        target = _versions(db) + rng.randint(1, 30)
+        target = versions_committed(db) + rng.randint(1, 30)
         deadline = time.monotonic() + 60
-        while _versions(db) < target and proc.poll() is None and time.monotonic() < deadline:
+        while (versions_committed(db) < target and proc.poll() is None
+               and time.monotonic() < deadline):
             time.sleep(0.005)
         time.sleep(rng.uniform(0.0, 0.05))
         moment = f"at about version {target}"

@@ -3,7 +3,6 @@ the transaction in progress is committed or rolled back, and no partial version 
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import sqlite3
 import subprocess
@@ -17,6 +16,7 @@ from helpers_serve import (
     check_archive,
     run_archive,
     version_rows,
+    versions_committed,
     write_config,
 )
 
@@ -26,18 +26,6 @@ GRACE = 10.0
 def _hanging(hit: int):
     time.sleep(120)  # far beyond the grace period: the run must not wait for it
     return 200, "text/html", b"<html><body><p>too late</p></body></html>"
-
-
-def _some_version_stored(db) -> bool:
-    """Whether the run has committed a version yet (read beside the writer, as WAL allows)."""
-    if not db.exists():
-        return False
-    try:
-        uri = f"{db.resolve().as_uri()}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=5)) as conn:
-            return conn.execute("SELECT count(*) FROM versions").fetchone()[0] > 0
-    except sqlite3.OperationalError:  # the schema is not there yet
-        return False
 
 
 @pytest.mark.timeout(300)
@@ -52,7 +40,7 @@ def test_signal_mid_run_exits_promptly_and_leaves_whole_versions(tmp_path, signu
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         deadline = time.monotonic() + 120
-        while (not _some_version_stored(tmp_path / "archive.db") and proc.poll() is None
+        while (versions_committed(tmp_path / "archive.db") == 0 and proc.poll() is None
                and time.monotonic() < deadline):
             time.sleep(0.01)
         assert proc.poll() is None, "the run ended before it could be interrupted"
