@@ -24,25 +24,24 @@ class RobotsMemory:
     """The writer's robots.txt memory; needs ``self.db``, ``self.conn`` and ``self.path``."""
 
     def remember_robots(self, origin: str, status: int, body: bytes | None,
-                        fetched_at: datetime, *, forget_before: datetime | None = None) -> None:
-        """Keep ``origin``'s robots.txt answer (``scheme://host[:port]``), replacing the last.
-
-        Answers fetched before ``forget_before`` (too old to be used again) are deleted in the
-        same transaction, so the table holds only the hosts a recent run asked."""
+                        fetched_at: datetime) -> None:
+        """Keep ``origin``'s robots.txt answer (``scheme://host[:port]``), replacing the last."""
         if not settles_rules(status):
             raise ValueError(f"only 2xx and 4xx robots.txt answers are kept, not {status}")
         with transaction(self.db, self.path) as conn:
-            if forget_before is not None:
-                conn.execute("DELETE FROM robots WHERE fetched_at < ?", (iso(forget_before),))
             conn.execute(
                 "INSERT OR REPLACE INTO robots (origin, fetched_at, status, body)"
                 " VALUES (?, ?, ?, ?)",
                 (origin, iso(fetched_at), status, body),
             )
 
-    def robots_since(self, since: datetime) -> dict[str, tuple[int, bytes | None]]:
-        """origin -> (status, body) for every answer fetched at or after ``since``."""
-        rows = self.conn.execute(
-            "SELECT origin, status, body FROM robots WHERE fetched_at >= ?", (iso(since),)
-        )
+    def recent_robots(self, since: datetime) -> dict[str, tuple[int, bytes | None]]:
+        """origin -> (status, body) for every answer fetched at or after ``since``.
+
+        Older answers can serve no run that asks with this cut-off: they are deleted in the
+        same transaction (once per run, not per answer kept), so the table holds only the
+        hosts recent runs asked."""
+        with transaction(self.db, self.path) as conn:
+            conn.execute("DELETE FROM robots WHERE fetched_at < ?", (iso(since),))
+            rows = conn.execute("SELECT origin, status, body FROM robots").fetchall()
         return {origin: (status, body) for origin, status, body in rows}

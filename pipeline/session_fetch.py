@@ -90,11 +90,9 @@ class PoliteFetching:
                     if status is None:
                         self.engine._robots_failures[host] = exc
                 rules = cache[host] = robots.rules_from_response(status, body)
-                if settles_rules(status) and (max_age := self.config.fetch.robots_max_age):
+                if settles_rules(status) and self.config.fetch.robots_max_age:
                     # 5xx and unreachable are asked for again next run (RFC 9309: not final).
-                    now = self.now()
-                    await self.writer.call("remember_robots", host, status, body, now,
-                                           forget_before=now - timedelta(seconds=max_age))
+                    await self.writer.call("remember_robots", host, status, body, self.now())
         delay = robots.crawl_delay(rules, self.config.fetch.user_agent,
                                    cap=self.config.fetch.crawl_delay_cap)
         if delay:
@@ -103,14 +101,14 @@ class PoliteFetching:
 
     async def _stored_robots(self) -> dict:
         """origin -> (status, body) of robots.txt answers the archive holds that are younger
-        than ``robots_max_age``, read once per run."""
+        than ``robots_max_age``, read once per run (older ones are deleted then)."""
         max_age = self.config.fetch.robots_max_age
         if not max_age:
             return {}
         if self.engine._robots_stored is None:
             since = self.now() - timedelta(seconds=max_age)
             self.engine._robots_stored = asyncio.ensure_future(
-                self.writer.call("robots_since", since))
+                self.writer.call("recent_robots", since))
         return await asyncio.shield(self.engine._robots_stored)
 
 
