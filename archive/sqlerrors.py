@@ -56,14 +56,17 @@ def _environmental(exc: sqlite3.Error) -> bool:
     return code is not None and code & 0xFF in _ENVIRONMENT_CODES
 
 
+def _raised(exc: sqlite3.Error, path: str) -> BaseException:
+    """What to raise for ``exc``: a StoreError naming the file, or a statement's own error."""
+    return translate(exc, path) if _environmental(exc) else exc
+
+
 class _Cursor(sqlite3.Cursor):
     """A cursor whose disk and file failures arrive as StoreError naming the file, wherever
     they happen: a damaged page may only be met while iterating rows, deep in a read."""
 
     def _fail(self, exc: sqlite3.Error) -> BaseException:
-        if _environmental(exc):
-            return translate(exc, self.connection.archive_path)
-        return exc
+        return _raised(exc, self.connection.archive_path)
 
     def execute(self, sql, parameters=(), /):
         try:
@@ -120,4 +123,4 @@ class Connection(sqlite3.Connection):
         try:
             return super().executescript(script)
         except sqlite3.Error as exc:
-            raise (translate(exc, self.archive_path) if _environmental(exc) else exc) from exc
+            raise _raised(exc, self.archive_path) from exc
